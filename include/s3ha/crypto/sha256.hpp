@@ -1,0 +1,50 @@
+// SHA-256 and HMAC-SHA256 on OpenSSL 3 (the only OpenSSL user besides TLS, with crypto/checksum).
+// Thread affinity: the free functions reuse per-thread OpenSSL contexts; a sha256_hasher belongs
+// to one thread at a time.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace s3ha::crypto {
+
+using sha256_digest = std::array<unsigned char, 32>;
+
+/// SHA-256 of data.
+sha256_digest sha256(std::string_view data);
+/// Lower-case hex SHA-256 of data (the form SigV4 uses).
+std::string sha256_hex(std::string_view data);
+/// HMAC-SHA256(key, data); key and data are raw bytes.
+sha256_digest hmac_sha256(std::string_view key, std::string_view data);
+
+/// The hex SHA-256 of the empty string, e3b0c442...
+inline constexpr std::string_view empty_sha256_hex =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Incremental SHA-256 for bodies that arrive in pieces.
+class sha256_hasher {
+public:
+    sha256_hasher();
+    ~sha256_hasher();
+    sha256_hasher(sha256_hasher&&) noexcept;
+    sha256_hasher& operator=(sha256_hasher&&) noexcept;
+    sha256_hasher(const sha256_hasher&) = delete;
+    sha256_hasher& operator=(const sha256_hasher&) = delete;
+
+    void update(std::string_view data);
+    /// The digest of everything fed since construction or the last finish(); resets the hasher.
+    sha256_digest finish();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+/// View a digest as bytes for hmac/hex helpers.
+inline std::string_view as_bytes(const sha256_digest& d) {
+    return {reinterpret_cast<const char*>(d.data()), d.size()};
+}
+
+} // namespace s3ha::crypto

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every system and npm package that building s3ha, its tests, its benchmarks and the
+# demo need, on Debian 12 (bookworm), as root. Idempotent: re-running only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+
+apt_packages=(
+    # build
+    build-essential cmake pkg-config
+    libboost1.74-dev libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libssl-dev
+    zlib1g-dev nlohmann-json3-dev libpugixml-dev catch2 libbenchmark-dev
+    clang-format clang-tidy
+    # integration tests: real S3 servers and real S3 clients
+    python3 python3-pytest python3-boto3 python3-requests awscli s3cmd rclone
+    swift swift-proxy swift-account swift-container swift-object memcached
+    nodejs npm curl ca-certificates procps
+)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+    # npm/nodejs may come from elsewhere (e.g. a newer Node already on PATH): accept the commands.
+    case "$p" in
+        nodejs) command -v node >/dev/null && continue ;;
+        npm) command -v npm >/dev/null && continue ;;
+    esac
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+    echo "install-deps: apt-get install ${missing[*]}"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages (s3rver, JS S3 clients) pinned by tests/integration/js/package-lock.json.
+if [[ -f tests/integration/js/package-lock.json ]]; then
+    if [[ ! -d tests/integration/js/node_modules ]] ||
+       ! cmp -s tests/integration/js/package-lock.json tests/integration/js/node_modules/.package-lock.json 2>/dev/null; then
+        (cd tests/integration/js && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi
+echo "install-deps: ok"

@@ -1,0 +1,26 @@
+#include "s3ha/http/s3_error.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace s3ha;
+
+TEST_CASE("s3 errors map to the status and Code S3 uses", "[unit][s3_error]") {
+    auto sig = describe_error(make_error_code(errc::signature_does_not_match));
+    CHECK(sig.status == boost::beast::http::status::forbidden);
+    CHECK(sig.code == "SignatureDoesNotMatch");
+    CHECK(describe_error(make_error_code(errc::request_expired)).code == "AccessDenied");
+    CHECK(describe_error(make_error_code(errc::incomplete_body)).code == "IncompleteBody");
+    auto no_backend = describe_error(make_error_code(errc::no_healthy_backend));
+    CHECK(no_backend.status == boost::beast::http::status::service_unavailable);
+    CHECK(no_backend.code == "ServiceUnavailable");
+    // Anything outside our category is a bug, never a bare 500 without a Code.
+    auto other = describe_error(make_error_code(boost::system::errc::io_error));
+    CHECK(other.code == "InternalError");
+}
+
+TEST_CASE("s3 error XML is escaped and complete", "[unit][s3_error]") {
+    auto xml = render_s3_error_xml("NoSuchKey", "a <b> & \"c\"", "/bucket/k&y", "req-1");
+    CHECK(xml == "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code>"
+                 "<Message>a &lt;b&gt; &amp; \"c\"</Message><Resource>/bucket/k&amp;y</Resource>"
+                 "<RequestId>req-1</RequestId></Error>");
+}
