@@ -17,7 +17,8 @@ public:
         case errc::request_time_too_skewed: return "request time too skewed";
         case errc::request_expired: return "request has expired";
         case errc::authorization_header_malformed: return "authorization header malformed";
-        case errc::authorization_query_parameters_error: return "authorization query parameters error";
+        case errc::authorization_query_parameters_error:
+            return "authorization query parameters error";
         case errc::invalid_region: return "credential scope region is not this server's";
         case errc::missing_security_header: return "missing required security header";
         case errc::unsupported_algorithm: return "unsupported authorization algorithm";
@@ -32,7 +33,8 @@ public:
         case errc::chunk_trailing_data: return "data after the end of the aws-chunked body";
         case errc::chunk_bad_trailer: return "aws-chunked trailer malformed";
         case errc::incomplete_body: return "body ended early";
-        case errc::decoded_length_mismatch: return "decoded length differs from x-amz-decoded-content-length";
+        case errc::decoded_length_mismatch:
+            return "decoded length differs from x-amz-decoded-content-length";
         case errc::bad_digest: return "checksum does not match";
         case errc::invalid_request: return "invalid request";
         case errc::invalid_argument: return "invalid argument";

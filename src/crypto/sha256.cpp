@@ -37,9 +37,8 @@ EVP_MAC_CTX* thread_hmac_ctx() {
     thread_local std::unique_ptr<EVP_MAC_CTX, mac_ctx_deleter> ctx = [] {
         std::unique_ptr<EVP_MAC_CTX, mac_ctx_deleter> c(EVP_MAC_CTX_new(hmac_mac()));
         char digest[] = "SHA256";
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-            OSSL_PARAM_construct_end()};
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_construct_end()};
         // Set the digest once; later EVP_MAC_init calls only change the key.
         if (!c || EVP_MAC_CTX_set_params(c.get(), params) != 1) {
             throw std::runtime_error("OpenSSL HMAC-SHA256 unavailable");

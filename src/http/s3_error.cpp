@@ -67,8 +67,7 @@ s3_error_info describe_error(const boost::system::error_code& ec) noexcept {
     case errc::bad_digest:
         return {status::bad_request, "BadDigest",
                 "The checksum you specified did not match the calculated checksum."};
-    case errc::invalid_request:
-        return {status::bad_request, "InvalidRequest", "Invalid Request"};
+    case errc::invalid_request: return {status::bad_request, "InvalidRequest", "Invalid Request"};
     case errc::invalid_argument:
         return {status::bad_request, "InvalidArgument", "Invalid Argument"};
     case errc::request_header_too_large:

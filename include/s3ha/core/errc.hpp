@@ -1,6 +1,6 @@
-// s3ha's own error codes, as a boost::system error category (the pattern of Beast's http/error.hpp).
-// Every failure the data plane can answer a client with has one value here; http/s3_error maps
-// each to its HTTP status and S3 error Code (the only place that does).
+// s3ha's own error codes, as a boost::system error category (the pattern of Beast's
+// http/error.hpp). Every failure the data plane can answer a client with has one value here;
+// http/s3_error maps each to its HTTP status and S3 error Code (the only place that does).
 #pragma once
 
 #include <boost/system/error_code.hpp>
@@ -12,52 +12,52 @@ enum class errc {
     // 0 is success in boost::system.
 
     // --- authentication (sigv4::verifier) ---
-    access_denied = 1,              // no usable signature and anonymous access is off
-    signature_does_not_match,       // the computed signature differs
-    invalid_access_key_id,          // unknown access key
-    request_time_too_skewed,        // X-Amz-Date more than 15 minutes off
-    request_expired,                // presigned URL past X-Amz-Expires
-    authorization_header_malformed, // Authorization header cannot be parsed / wrong scope
+    access_denied = 1,                    // no usable signature and anonymous access is off
+    signature_does_not_match,             // the computed signature differs
+    invalid_access_key_id,                // unknown access key
+    request_time_too_skewed,              // X-Amz-Date more than 15 minutes off
+    request_expired,                      // presigned URL past X-Amz-Expires
+    authorization_header_malformed,       // Authorization header cannot be parsed / wrong scope
     authorization_query_parameters_error, // presigned query parameters malformed
-    invalid_region,                 // credential scope region is not ours
-    missing_security_header,        // a required header (x-amz-date, host) is missing or unsigned
-    unsupported_algorithm,          // not AWS4-HMAC-SHA256 (e.g. SigV2)
-    invalid_content_sha256,         // x-amz-content-sha256 value is not recognised
-    content_sha256_mismatch,        // the body does not hash to x-amz-content-sha256
-    expires_too_large,              // presigned X-Amz-Expires above 7 days
+    invalid_region,                       // credential scope region is not ours
+    missing_security_header, // a required header (x-amz-date, host) is missing or unsigned
+    unsupported_algorithm,   // not AWS4-HMAC-SHA256 (e.g. SigV2)
+    invalid_content_sha256,  // x-amz-content-sha256 value is not recognised
+    content_sha256_mismatch, // the body does not hash to x-amz-content-sha256
+    expires_too_large,       // presigned X-Amz-Expires above 7 days
 
     // --- aws-chunked bodies (sigv4::chunk_decoder) ---
-    chunk_signature_mismatch,       // a chunk or trailer signature is wrong
-    chunk_bad_size,                 // chunk size is not hex, or too many digits
-    chunk_missing_crlf,             // CRLF expected but something else came
-    chunk_bad_extension,            // chunk-signature extension missing or malformed
-    chunk_too_large,                // chunk above the configured maximum
-    chunk_trailing_data,            // bytes after the end of the aws-chunked body
-    chunk_bad_trailer,              // trailer line malformed or not announced
-    incomplete_body,                // the body ended before the framing did
-    decoded_length_mismatch,        // payload length != x-amz-decoded-content-length
-    bad_digest,                     // a checksum (trailer or header) does not match
+    chunk_signature_mismatch, // a chunk or trailer signature is wrong
+    chunk_bad_size,           // chunk size is not hex, or too many digits
+    chunk_missing_crlf,       // CRLF expected but something else came
+    chunk_bad_extension,      // chunk-signature extension missing or malformed
+    chunk_too_large,          // chunk above the configured maximum
+    chunk_trailing_data,      // bytes after the end of the aws-chunked body
+    chunk_bad_trailer,        // trailer line malformed or not announced
+    incomplete_body,          // the body ended before the framing did
+    decoded_length_mismatch,  // payload length != x-amz-decoded-content-length
+    bad_digest,               // a checksum (trailer or header) does not match
 
     // --- request handling (http, proxy) ---
-    invalid_request,                // syntactically valid HTTP but not acceptable
-    invalid_argument,               // a header or query value is out of range
-    request_header_too_large,       // header section above server.max_header_size
-    request_timeout,                // client too slow to send the header or the body
+    invalid_request,          // syntactically valid HTTP but not acceptable
+    invalid_argument,         // a header or query value is out of range
+    request_header_too_large, // header section above server.max_header_size
+    request_timeout,          // client too slow to send the header or the body
     method_not_allowed,
     not_implemented,
     missing_content_length,
-    loop_detected,                  // the request already carries our own Via
-    no_such_upload,                 // an upload id not issued by s3ha
-    too_many_connections,           // server.max_connections reached
+    loop_detected,        // the request already carries our own Via
+    no_such_upload,       // an upload id not issued by s3ha
+    too_many_connections, // server.max_connections reached
 
     // --- upstream (backends) ---
-    no_healthy_backend,             // every backend is down or drained
+    no_healthy_backend, // every backend is down or drained
     upstream_connect_failed,
     upstream_timeout,
     upstream_protocol_error,
-    slow_down,                      // a retryable failure after the body was consumed
+    slow_down, // a retryable failure after the body was consumed
 
-    internal_error,                 // a bug: should never be seen
+    internal_error, // a bug: should never be seen
 };
 
 /// The error category of s3ha::errc ("s3ha").

@@ -11,8 +11,8 @@ namespace s3ha {
 
 template <class T> class result {
 public:
-    result(T value) : v_(std::move(value)) {}                        // NOLINT: implicit by design
-    result(boost::system::error_code ec) : v_(ec) { assert(ec); }    // NOLINT: implicit by design
+    result(T value) : v_(std::move(value)) {}                     // NOLINT: implicit by design
+    result(boost::system::error_code ec) : v_(ec) { assert(ec); } // NOLINT: implicit by design
     template <class E, class = std::enable_if_t<boost::system::is_error_code_enum<E>::value>>
     result(E e) : result(boost::system::error_code(make_error_code(e))) {} // NOLINT
 
