@@ -1,0 +1,21 @@
+// Header rules of a forwarding proxy: hop-by-hop headers are not forwarded (RFC 9110 §7.6.1) and
+// every hop adds itself to Via (RFC 9110 §7.6.3), which is also how s3ha recognises a loop.
+#pragma once
+
+#include <boost/beast/http/fields.hpp>
+#include <string_view>
+
+namespace s3ha::proxy {
+
+/// Removes the hop-by-hop headers (Connection, Proxy-Connection, Keep-Alive, TE, Trailer,
+/// Transfer-Encoding, Upgrade, Proxy-Authorization, Proxy-Authenticate) and every header named in
+/// a Connection header.
+void strip_hop_by_hop(boost::beast::http::fields& fields);
+
+/// True when one of the Via headers lists `pseudonym` as a received-by entry (a loop).
+bool via_contains(const boost::beast::http::fields& fields, std::string_view pseudonym);
+
+/// Appends "1.1 <pseudonym>" to Via (a new Via header, so earlier entries stay in order).
+void append_via(boost::beast::http::fields& fields, std::string_view pseudonym);
+
+} // namespace s3ha::proxy
