@@ -500,15 +500,19 @@ public:
             }
             secret = std::move(*v);
         } else {
+            if (text.empty()) {
+                ctx_.add(f.value_pos(), quote(key_path(f.key)) + " is an empty path",
+                         "give the path of the file holding the secret");
+                return std::nullopt;
+            }
             std::ifstream in(text, std::ios::binary);
-            if (text.empty() || !in) {
-                ctx_.add(
-                    f.value_pos(),
-                    "cannot read secret file " + quote(text) + " (for " + quote(key_path(f.key)) +
-                        ")" +
-                        (text.empty() ? std::string() : std::string(": ") + std::strerror(errno)),
-                    "check the path and its permissions; relative paths start at the "
-                    "working directory");
+            if (!in) {
+                const int err = errno;
+                ctx_.add(f.value_pos(),
+                         "cannot read secret file " + quote(text) + " (for " +
+                             quote(key_path(f.key)) + "): " + std::strerror(err),
+                         "check the path and its permissions; relative paths start at the "
+                         "working directory");
                 return std::nullopt;
             }
             std::ostringstream buf;
@@ -1011,9 +1015,10 @@ config_load_result load_config_string(const std::string& yaml, const env_lookup&
 config_load_result load_config_file(const std::string& path, const env_lookup& env) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
+        const int err = errno;
         config_load_result result;
         result.problems.push_back(
-            {0, 0, "cannot read the configuration file: " + std::string(std::strerror(errno)),
+            {0, 0, "cannot read the configuration file: " + std::string(std::strerror(err)),
              "check the path given to --config"});
         return result;
     }

@@ -5,7 +5,7 @@
 
 namespace s3ha {
 
-int run_server(std::shared_ptr<const config> cfg) {
+int run_server(std::shared_ptr<const config> cfg) { // NOLINT(performance-unnecessary-value-param)
     (void)cfg;
     std::cerr << "s3ha: configuration loaded; proxy server not built yet\n";
     return 2;

@@ -683,3 +683,10 @@ TEST_CASE("format_problem and unreadable files", "[unit][config]") {
     CHECK(r.problems[0].line == 0);
     CHECK(r.problems[0].message.find("cannot read the configuration file") != std::string::npos);
 }
+
+TEST_CASE("an empty secret file path is refused", "[unit][config]") {
+    auto p = single_problem(k_minimal + "admin:\n  token_file: \"\"\n");
+    CHECK(p.line == 10);
+    CHECK(p.column == 15);
+    CHECK(p.message == "`admin.token_file` is an empty path");
+}

@@ -37,11 +37,11 @@ struct server_config {
     std::string region = "us-east-1";
     std::vector<std::string> virtual_host_domains; ///< lower-cased host names
     std::uint64_t max_connections = 10000;
-    std::uint64_t max_header_size = 64 * 1024;
+    std::uint64_t max_header_size = 64ULL * 1024;
     milliseconds header_read_timeout{10'000};
     milliseconds idle_timeout{60'000};
     milliseconds body_read_timeout{60'000};
-    std::uint64_t max_aws_chunk_size = 16 * 1024 * 1024;
+    std::uint64_t max_aws_chunk_size = 16ULL * 1024 * 1024;
     bool allow_anonymous = false;
     server_tls_config tls;
 
@@ -122,7 +122,7 @@ struct retry_config {
     milliseconds response_header_timeout{30'000};
     milliseconds idle_timeout{30'000};
     milliseconds try_timeout{60'000};
-    std::uint64_t replay_buffer_size = 8 * 1024 * 1024; ///< 0 = never replay a body
+    std::uint64_t replay_buffer_size = 8ULL * 1024 * 1024; ///< 0 = never replay a body
     std::vector<unsigned> retry_statuses{502, 503, 504};
 };
 
