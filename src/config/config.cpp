@@ -41,16 +41,11 @@ std::string_view to_string(health_check_type v) {
 
 std::string_view to_string(routing_policy v) {
     switch (v) {
-    case routing_policy::failover:
-        return "failover";
-    case routing_policy::round_robin:
-        return "round_robin";
-    case routing_policy::random:
-        return "random";
-    case routing_policy::least_requests:
-        return "least_requests";
-    case routing_policy::weighted:
-        return "weighted";
+    case routing_policy::failover: return "failover";
+    case routing_policy::round_robin: return "round_robin";
+    case routing_policy::random: return "random";
+    case routing_policy::least_requests: return "least_requests";
+    case routing_policy::weighted: return "weighted";
     }
     return "?";
 }
@@ -61,20 +56,13 @@ std::string_view to_string(failback_mode v) {
 
 std::string_view to_string(log_level v) {
     switch (v) {
-    case log_level::trace:
-        return "trace";
-    case log_level::debug:
-        return "debug";
-    case log_level::info:
-        return "info";
-    case log_level::warn:
-        return "warn";
-    case log_level::error:
-        return "error";
-    case log_level::critical:
-        return "critical";
-    case log_level::off:
-        return "off";
+    case log_level::trace: return "trace";
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::warn: return "warn";
+    case log_level::error: return "error";
+    case log_level::critical: return "critical";
+    case log_level::off: return "off";
     }
     return "?";
 }

@@ -80,14 +80,10 @@ std::string format_duration(milliseconds d) {
 
 std::string describe(const YAML::Node& n) {
     switch (n.Type()) {
-    case YAML::NodeType::Map:
-        return "a map";
-    case YAML::NodeType::Sequence:
-        return "a list";
-    case YAML::NodeType::Scalar:
-        return quote(n.Scalar());
-    default:
-        return "nothing";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return quote(n.Scalar());
+    default: return "nothing";
     }
 }
 

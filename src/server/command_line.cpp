@@ -102,7 +102,7 @@ std::string usage_text(std::string_view program) {
            "  -h, --help           print this help, and exit\n"
            "\n"
            "exit status: 0 ok, 1 invalid configuration, 64 bad command line;\n"
-           "see docs/configuration.md for the configuration reference.\n";
+           "see README.md ("Configuration") for the configuration reference.\n";
 }
 
 int execute_command_line(const command_line& cmd, std::string_view program, std::ostream& out,
@@ -112,15 +112,12 @@ int execute_command_line(const command_line& cmd, std::string_view program, std:
         return k_exit_usage;
     }
     switch (cmd.what) {
-    case command_line::action::help:
-        out << usage_text(program);
-        return 0;
+    case command_line::action::help: out << usage_text(program); return 0;
     case command_line::action::version:
         out << "s3ha " << S3HA_VERSION << " (commit " << S3HA_GIT_COMMIT << ")\n";
         return 0;
     case command_line::action::check_config:
-    case command_line::action::run:
-        break;
+    case command_line::action::run: break;
     }
     auto loaded = load_config_file(cmd.config_path);
     if (!loaded.ok()) {
