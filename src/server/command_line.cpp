@@ -102,7 +102,7 @@ std::string usage_text(std::string_view program) {
            "  -h, --help           print this help, and exit\n"
            "\n"
            "exit status: 0 ok, 1 invalid configuration, 64 bad command line;\n"
-           "see README.md ("Configuration") for the configuration reference.\n";
+           "see README.md (section Configuration) for the configuration reference.\n";
 }
 
 int execute_command_line(const command_line& cmd, std::string_view program, std::ostream& out,
