@@ -357,9 +357,11 @@ boost::system::error_code chunk_decoder::on_trailer_line() {
             state_ = state::done;
             return {};
         }
-        // signed_payload_trailer before its x-amz-trailer-signature: the AWS page lays the final
-        // chunk out as "0;chunk-signature=...\r\n\r\n" before the trailers, while the SDKs send
-        // the trailers right after the size line. One empty line there loses nothing: tolerate it.
+        // signed_payload_trailer before its x-amz-trailer-signature. The SDKs (and MinIO) put the
+        // trailers right after the zero chunk's size line; the example of
+        // sigv4-streaming-trailers.html, as other implementations' tests reproduce it, has an
+        // empty line there ("0;chunk-signature=...\r\n\r\n"). The trailer signature is still
+        // required after it, so tolerating one such line cannot end the body early.
         if (!trailer_seen_ && !blank_tolerated_) {
             blank_tolerated_ = true;
             return {};

@@ -144,7 +144,7 @@ TEST_CASE("decoder: the AWS streaming example, in any split", "[unit][chunked]")
 TEST_CASE("decoder: the AWS trailer example, byte at a time", "[unit][chunked]") {
     for (bool doc_blank_line : {false, true}) {
         CAPTURE(doc_blank_line);
-        for (auto splits : {byte_at_a_time(), whole(), random_splits(77, 300)}) {
+        for (const auto& splits : {byte_at_a_time(), whole(), random_splits(77, 300)}) {
             auto d = aws_trailer_decoder();
             auto r = decode_with(d, aws_trailer_example_body(doc_blank_line), splits);
             REQUIRE_FALSE(r.feed_ec);
@@ -202,7 +202,7 @@ TEST_CASE("decoder: unsigned payload with a trailer (AWS JS SDK v3 framing)", "[
     const std::string trailer = "x-amz-checksum-crc32:" + crc32_b64(payload) + "\r\n";
     const std::string body = encode_unsigned(payload, sizes, trailer);
 
-    for (auto splits : {byte_at_a_time(), whole(), random_splits(5, 1000)}) {
+    for (const auto& splits : {byte_at_a_time(), whole(), random_splits(5, 1000)}) {
         auto d = unsigned_decoder(checksum_algorithm::crc32, payload.size());
         auto r = decode_with(d, body, splits);
         REQUIRE_FALSE(r.feed_ec);

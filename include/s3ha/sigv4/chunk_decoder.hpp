@@ -6,7 +6,7 @@
 //   signed_payload:            (HEX;chunk-signature=<64 hex>\r\n <data> \r\n)*
 //                              0;chunk-signature=<64 hex>\r\n \r\n
 //   signed_payload_trailer:    (same data chunks) 0;chunk-signature=<64 hex>\r\n
-//                              [\r\n]                        <- tolerated: the AWS page's layout
+//                              [\r\n]     <- tolerated: the AWS trailer example's layout
 //                              [<x-amz-checksum-alg>:<base64>\r\n]   (if announced: required)
 //                              x-amz-trailer-signature:<64 hex>\r\n \r\n
 //   unsigned_payload_trailer:  (HEX[;ext]\r\n <data> \r\n)* 0[;ext]\r\n
