@@ -170,9 +170,7 @@ void checksum::update(std::string_view data) {
     case checksum_algorithm::crc32c:
         crc_ = crc32c_update(static_cast<std::uint32_t>(crc_), data);
         break;
-    case checksum_algorithm::crc64nvme:
-        crc_ = crc64nvme_update(crc_, data);
-        break;
+    case checksum_algorithm::crc64nvme: crc_ = crc64nvme_update(crc_, data); break;
     case checksum_algorithm::sha1:
     case checksum_algorithm::sha256:
         EVP_DigestUpdate(evp_->ctx.get(), data.data(), data.size());

@@ -244,8 +244,7 @@ boost::system::error_code chunk_decoder::step(char c, chunk_sink& out) {
         return on_trailer_line();
     case state::data:
     case state::done:
-    case state::failed:
-        break;
+    case state::failed: break;
     }
     return fail(errc::internal_error); // unreachable: feed handles these states
 }

@@ -39,12 +39,9 @@ std::optional<chunked_variant> chunked_variant_from_content_sha256(std::string_v
 
 std::string_view content_sha256_value(chunked_variant v) noexcept {
     switch (v) {
-    case chunked_variant::signed_payload:
-        return k_signed;
-    case chunked_variant::signed_payload_trailer:
-        return k_signed_trailer;
-    case chunked_variant::unsigned_payload_trailer:
-        return k_unsigned_trailer;
+    case chunked_variant::signed_payload: return k_signed;
+    case chunked_variant::signed_payload_trailer: return k_signed_trailer;
+    case chunked_variant::unsigned_payload_trailer: return k_unsigned_trailer;
     }
     return {};
 }

@@ -606,15 +606,9 @@ TEST_CASE("decoder: random corruption never yields a different payload", "[unit]
             for (int e = 0; e < edits; ++e) {
                 const std::size_t at = rng() % body.size();
                 switch (rng() % 3) {
-                case 0:
-                    body[at] = static_cast<char>(rng() & 0xff);
-                    break;
-                case 1:
-                    body.erase(at, 1 + rng() % 4);
-                    break;
-                default:
-                    body.insert(at, 1, static_cast<char>(rng() & 0xff));
-                    break;
+                case 0: body[at] = static_cast<char>(rng() & 0xff); break;
+                case 1: body.erase(at, 1 + rng() % 4); break;
+                default: body.insert(at, 1, static_cast<char>(rng() & 0xff)); break;
                 }
             }
             chunk_decoder d(variant, aws_context(), alg, std::nullopt, k_max_chunk);

@@ -1,7 +1,7 @@
 // The s3ha configuration model: plain structs, filled and validated by config/loader.hpp.
 // Nothing here knows about YAML. Every field holds its documented default (see
-// README.md (section Configuration)), so a default-constructed struct is a valid starting point for tests.
-// A loaded configuration is immutable and shared as std::shared_ptr<const config>.
+// README.md (section Configuration)), so a default-constructed struct is a valid starting point for
+// tests. A loaded configuration is immutable and shared as std::shared_ptr<const config>.
 #pragma once
 
 #include <chrono>
@@ -156,7 +156,8 @@ struct shutdown_config {
 };
 
 /// The whole configuration. The loader guarantees: at least one credential and one backend,
-/// unique access keys and backend names, and every range documented in README.md (section Configuration).
+/// unique access keys and backend names, and every range documented in README.md (section
+/// Configuration).
 struct config {
     server_config server;
     admin_config admin;
