@@ -23,6 +23,14 @@ def pytest_configure(config):
     scrub_process_env()
 
 
+def pytest_collection_modifyitems(items):
+    # A test that asks for a backend fixture by name gets its marker (`-m "not swift"` works).
+    for item in items:
+        for kind in ("s3rver", "swift"):
+            if f"{kind}_backend" in item.fixturenames:
+                item.add_marker(getattr(pytest.mark, kind))
+
+
 @pytest.fixture(scope="session")
 def s3rver_backend(tmp_path_factory):
     """s3rver on a free port, started once per session (key S3RVER/S3RVER)."""

@@ -9,6 +9,8 @@ acting on the process that serves S3 (for failover tests).
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -161,7 +163,7 @@ class SwiftBackend(Backend):
             devices = {d}/devices
             mount_check = false
             workers = 0
-            user = root
+            user = {pwd.getpwuid(os.getuid()).pw_name}
             bind_ip = 127.0.0.1
             log_level = INFO
             """)
@@ -237,7 +239,8 @@ class SwiftBackend(Backend):
         def mk(name: str, cmd: Sequence[str]) -> ManagedProcess:
             return ManagedProcess(name, cmd, d / f"{name}.log", env=env, cwd=d)
 
-        mc = mk("memcached", ["memcached", "-u", "root", "-l", "127.0.0.1",
+        as_root = ["-u", "root"] if os.getuid() == 0 else []  # memcached refuses root without -u
+        mc = mk("memcached", ["memcached", *as_root, "-l", "127.0.0.1",
                               "-p", str(ports["memcached"]), "-U", "0", "-m", "64"])
         servers = [mk(f"swift-{k}-server", [f"swift-{k}-server", str(d / f"{k}-server.conf"), "-v"])
                    for k in _RING_KINDS]
