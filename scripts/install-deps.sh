@@ -13,7 +13,8 @@ apt_packages=(
     zlib1g-dev nlohmann-json3-dev libpugixml-dev catch2 libbenchmark-dev
     clang-format clang-tidy
     # integration tests: real S3 servers and real S3 clients
-    python3 python3-pytest python3-boto3 python3-requests awscli s3cmd rclone
+    python3 python3-pytest python3-pytest-timeout python3-boto3 python3-requests python3-yaml
+    awscli s3cmd rclone
     swift swift-proxy swift-account swift-container swift-object memcached
     nodejs npm curl ca-certificates procps
 )
@@ -35,10 +36,13 @@ if ((${#missing[@]})); then
 fi
 
 # npm packages (s3rver, JS S3 clients) pinned by tests/integration/js/package-lock.json.
-if [[ -f tests/integration/js/package-lock.json ]]; then
-    if [[ ! -d tests/integration/js/node_modules ]] ||
-       ! cmp -s tests/integration/js/package-lock.json tests/integration/js/node_modules/.package-lock.json 2>/dev/null; then
-        (cd tests/integration/js && npm ci --no-audit --no-fund --loglevel=error)
+# A stamp (a copy of the lock npm ci installed from) tells whether node_modules is current;
+# npm's own node_modules/.package-lock.json has another layout and never compares equal.
+js=tests/integration/js
+if [[ -f $js/package-lock.json ]]; then
+    if ! cmp -s "$js/package-lock.json" "$js/node_modules/.s3ha-installed-lock.json" 2>/dev/null; then
+        (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+        cp "$js/package-lock.json" "$js/node_modules/.s3ha-installed-lock.json"
     fi
 fi
 echo "install-deps: ok"

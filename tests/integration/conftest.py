@@ -1,0 +1,118 @@
+"""pytest fixtures of the s3ha integration harness (see README.md in this folder)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness.backends import S3rverBackend, SwiftBackend  # noqa: E402
+from harness.env import scrub_process_env  # noqa: E402
+from harness.s3ha import S3haProcess, s3ha_bin  # noqa: E402
+
+_started: dict[str, object] = {}  # session backends by kind, for the summary and failure logs
+
+
+def pytest_configure(config):
+    # In-process boto3 must not see the machine's CA-bundle/proxy/AWS profile variables.
+    scrub_process_env()
+
+
+def pytest_collection_modifyitems(items):
+    # A test that asks for a backend fixture by name gets its marker (`-m "not swift"` works).
+    for item in items:
+        for kind in ("s3rver", "swift"):
+            if f"{kind}_backend" in item.fixturenames:
+                item.add_marker(getattr(pytest.mark, kind))
+
+
+@pytest.fixture(scope="session")
+def s3rver_backend(tmp_path_factory):
+    """s3rver on a free port, started once per session (key S3RVER/S3RVER)."""
+    b = S3rverBackend(tmp_path_factory.mktemp("s3rver"))
+    _started["s3rver"] = b
+    yield b
+    b.stop()
+
+
+@pytest.fixture(scope="session")
+def swift_backend(tmp_path_factory):
+    """Swift + s3api + tempauth on free ports, started once per session (test:tester/testing)."""
+    b = SwiftBackend(tmp_path_factory.mktemp("swift"))
+    _started["swift"] = b
+    yield b
+    b.stop()
+
+
+BACKEND_KINDS = [pytest.param("s3rver", marks=pytest.mark.s3rver),
+                 pytest.param("swift", marks=pytest.mark.swift)]
+
+
+@pytest.fixture(params=BACKEND_KINDS)
+def backend(request):
+    """Each session backend in turn (tests using it run once per kind)."""
+    return request.getfixturevalue(f"{request.param}_backend")
+
+
+def bucket_name(hint: str = "t") -> str:
+    """A valid, unique S3 bucket name (3-63 chars, lowercase letters, digits, hyphens)."""
+    base = re.sub(r"[^a-z0-9-]+", "-", hint.lower()).strip("-")[:40].strip("-") or "t"
+    return f"{base}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def unique_bucket(request) -> str:
+    """A fresh bucket name derived from the test name (not created)."""
+    return bucket_name(request.node.originalname)
+
+
+@pytest.fixture
+def s3ha_factory(request, tmp_path):
+    """`start(backends, **kw) -> S3haProcess`: a started s3ha with a generated config; every
+    process started through it is stopped when the test ends. Keyword arguments go to
+    S3haProcess (access_key=, secret_key=, timeout=, env=, and config section overrides)."""
+    procs: list[S3haProcess] = []
+    request.node._harness_s3ha = procs
+
+    def start(backends, **kw) -> S3haProcess:
+        p = S3haProcess(backends, tmp_path / f"s3ha-{len(procs)}", **kw)
+        procs.append(p)
+        return p
+
+    yield start
+    for p in procs:
+        p.stop()
+
+
+@pytest.fixture(scope="session")
+def s3ha_binary() -> Path:
+    return s3ha_bin()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On failure, attach the tail of each s3ha log and of the backends' logs to the report."""
+    outcome = yield
+    rep = outcome.get_result()
+    if not rep.failed:
+        return
+    for p in getattr(item, "_harness_s3ha", []):
+        if p.process is not None:
+            rep.sections.append((f"s3ha log {p.log_path}", p.process.log_tail(60)))
+    for kind, b in _started.items():
+        if kind in item.fixturenames or f"{kind}_backend" in item.fixturenames or "backend" in item.fixturenames:
+            rep.sections.append((f"{kind} backend logs", b.log_tails(15)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    for kind, b in _started.items():
+        extra = getattr(b, "timings", None)
+        detail = ", ".join(f"{k} {v:.2f}s" for k, v in extra.items()) if extra else ""
+        terminalreporter.write_line(
+            f"harness: {kind} backend at {b.endpoint} started in {b.start_seconds:.2f}s"
+            + (f" ({detail})" if detail else ""))
