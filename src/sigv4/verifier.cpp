@@ -1,0 +1,482 @@
+#include "s3ha/sigv4/verifier.hpp"
+
+#include "s3ha/core/errc.hpp"
+#include "s3ha/crypto/encoding.hpp"
+#include "s3ha/sigv4/canonical.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace s3ha::sigv4 {
+namespace {
+
+constexpr std::string_view k_x_amz_date = "x-amz-date";
+constexpr std::string_view k_x_amz_content_sha256 = "x-amz-content-sha256";
+
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool starts_with_icase(std::string_view s, std::string_view lower_prefix) {
+    if (s.size() < lower_prefix.size())
+        return false;
+    for (std::size_t i = 0; i < lower_prefix.size(); ++i) {
+        if (lower(s[i]) != lower_prefix[i])
+            return false;
+    }
+    return true;
+}
+
+// a < b comparing a case-insensitively against an already lower-case b (and vice versa).
+bool icase_less(std::string_view a, std::string_view b) {
+    std::size_t n = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        char x = lower(a[i]);
+        char y = lower(b[i]);
+        if (x != y)
+            return x < y;
+    }
+    return a.size() < b.size();
+}
+
+std::string_view trim_blanks(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// Calls fn(raw_name, raw_value) for each non-empty `&`-separated piece of a query; stops early
+// when fn returns false.
+template <class Fn> void for_each_param(std::string_view query, Fn&& fn) {
+    std::size_t pos = 0;
+    while (pos < query.size()) {
+        auto amp = query.find('&', pos);
+        if (amp == std::string_view::npos)
+            amp = query.size();
+        std::string_view piece = query.substr(pos, amp - pos);
+        pos = amp + 1;
+        if (piece.empty())
+            continue;
+        auto eq = piece.find('=');
+        std::string_view name = piece.substr(0, eq);
+        std::string_view value =
+            eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
+        if (!fn(name, value))
+            return;
+    }
+}
+
+// A query parameter name as S3 reads it (percent-decoded); the raw bytes when already plain.
+std::optional<std::string> decoded_name(std::string_view raw) {
+    return percent_decode(raw, true);
+}
+
+// The authentication inputs, from the Authorization header or the presigned query.
+struct auth_inputs {
+    auth_kind kind = auth_kind::header;
+    std::string credential;
+    std::string signed_headers;
+    std::string signature;
+    std::string amz_date;
+    std::string expires; // presigned only
+};
+
+errc malformed(auth_kind kind) {
+    return kind == auth_kind::header ? errc::authorization_header_malformed
+                                     : errc::authorization_query_parameters_error;
+}
+
+// `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html
+result<auth_inputs> parse_authorization(std::string_view value) {
+    value = trim_blanks(value);
+    if (value.empty())
+        return errc::authorization_header_malformed;
+    auto sp = value.find(' ');
+    std::string_view algorithm = value.substr(0, sp);
+    if (algorithm != k_algorithm)
+        return errc::unsupported_algorithm;
+    if (sp == std::string_view::npos)
+        return errc::authorization_header_malformed;
+
+    auth_inputs in;
+    in.kind = auth_kind::header;
+    bool have_cred = false, have_signed = false, have_sig = false;
+    std::string_view rest = value.substr(sp + 1);
+    std::size_t pos = 0;
+    while (pos <= rest.size()) {
+        auto comma = rest.find(',', pos);
+        if (comma == std::string_view::npos)
+            comma = rest.size();
+        std::string_view part = trim_blanks(rest.substr(pos, comma - pos));
+        pos = comma + 1;
+        auto eq = part.find('=');
+        if (eq == std::string_view::npos)
+            return errc::authorization_header_malformed;
+        std::string_view name = part.substr(0, eq);
+        std::string_view val = part.substr(eq + 1);
+        bool* seen = nullptr;
+        std::string* dst = nullptr;
+        if (name == "Credential") {
+            seen = &have_cred;
+            dst = &in.credential;
+        } else if (name == "SignedHeaders") {
+            seen = &have_signed;
+            dst = &in.signed_headers;
+        } else if (name == "Signature") {
+            seen = &have_sig;
+            dst = &in.signature;
+        } else {
+            return errc::authorization_header_malformed;
+        }
+        if (*seen)
+            return errc::authorization_header_malformed;
+        *seen = true;
+        dst->assign(val);
+    }
+    if (!have_cred || !have_signed || !have_sig)
+        return errc::authorization_header_malformed;
+    return in;
+}
+
+// X-Amz-* query parameters of a presigned URL.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
+result<auth_inputs> parse_presigned(std::string_view query) {
+    auth_inputs in;
+    in.kind = auth_kind::presigned;
+    std::string algorithm;
+    bool have[6] = {};
+    bool bad = false;
+    bool sigv2 = false;
+    for_each_param(query, [&](std::string_view raw_name, std::string_view raw_value) {
+        auto name = decoded_name(raw_name);
+        if (!name) {
+            bad = true;
+            return false;
+        }
+        std::string* dst = nullptr;
+        int idx = -1;
+        if (*name == "X-Amz-Algorithm") {
+            dst = &algorithm, idx = 0;
+        } else if (*name == "X-Amz-Credential") {
+            dst = &in.credential, idx = 1;
+        } else if (*name == "X-Amz-Date") {
+            dst = &in.amz_date, idx = 2;
+        } else if (*name == "X-Amz-Expires") {
+            dst = &in.expires, idx = 3;
+        } else if (*name == "X-Amz-SignedHeaders") {
+            dst = &in.signed_headers, idx = 4;
+        } else if (*name == "X-Amz-Signature") {
+            dst = &in.signature, idx = 5;
+        } else {
+            if (*name == "Signature" || *name == "AWSAccessKeyId")
+                sigv2 = true;
+            return true;
+        }
+        auto value = percent_decode(raw_value, true);
+        if (!value || have[idx]) {
+            bad = true;
+            return false;
+        }
+        have[idx] = true;
+        *dst = std::move(*value);
+        return true;
+    });
+    if (bad)
+        return errc::authorization_query_parameters_error;
+    if (!have[0]) {
+        // SigV2 query auth (AWSAccessKeyId/Expires/Signature) is not supported.
+        if (sigv2 && !have[5])
+            return errc::unsupported_algorithm;
+        return errc::authorization_query_parameters_error;
+    }
+    if (algorithm != k_algorithm)
+        return errc::unsupported_algorithm;
+    for (bool h : have) {
+        if (!h)
+            return errc::authorization_query_parameters_error;
+    }
+    return in;
+}
+
+struct scope_parts {
+    std::string_view access_key, date, region, service, terminator;
+};
+
+// AKID/YYYYMMDD/region/service/aws4_request. The access key is everything before the last four
+// slash-separated parts (MinIO allows '/' in access keys).
+std::optional<scope_parts> split_credential(std::string_view cred) {
+    std::string_view parts[4];
+    std::string_view rest = cred;
+    for (int i = 3; i >= 0; --i) {
+        auto slash = rest.rfind('/');
+        if (slash == std::string_view::npos)
+            return std::nullopt;
+        parts[i] = rest.substr(slash + 1);
+        rest = rest.substr(0, slash);
+    }
+    scope_parts s{rest, parts[0], parts[1], parts[2], parts[3]};
+    if (s.access_key.empty() || s.region.empty() || s.date.size() != 8)
+        return std::nullopt;
+    for (char c : s.date) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+    }
+    return s;
+}
+
+// Lower-cases signed_headers in place and splits it into sorted, unique names.
+bool parse_signed_headers(std::string& signed_headers, std::vector<std::string_view>& out) {
+    for (char& c : signed_headers)
+        c = lower(c);
+    std::string_view all = signed_headers;
+    std::size_t pos = 0;
+    while (pos <= all.size()) {
+        auto semi = all.find(';', pos);
+        if (semi == std::string_view::npos)
+            semi = all.size();
+        std::string_view name = all.substr(pos, semi - pos);
+        pos = semi + 1;
+        if (name.empty())
+            return false;
+        for (char c : name) {
+            // RFC 9110 token characters only; keeps ':' and blanks out of the canonical form.
+            bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+            if (!ok)
+                return false;
+        }
+        out.push_back(name);
+    }
+    std::sort(out.begin(), out.end());
+    return std::adjacent_find(out.begin(), out.end()) == out.end();
+}
+
+bool is_hex64(std::string_view v) {
+    if (v.size() != 64)
+        return false;
+    for (char c : v) {
+        bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+std::optional<payload_kind> classify_payload(std::string_view v) {
+    if (is_hex64(v))
+        return payload_kind::sha256;
+    if (v == k_unsigned_payload)
+        return payload_kind::unsigned_payload;
+    if (v == k_streaming_signed)
+        return payload_kind::streaming_signed;
+    if (v == k_streaming_signed_trailer)
+        return payload_kind::streaming_signed_trailer;
+    if (v == k_streaming_unsigned_trailer)
+        return payload_kind::streaming_unsigned_trailer;
+    return std::nullopt;
+}
+
+// X-Amz-Expires: 1..604800 decimal seconds.
+result<long long> parse_expires(std::string_view v) {
+    if (v.empty())
+        return errc::authorization_query_parameters_error;
+    long long n = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9')
+            return errc::authorization_query_parameters_error;
+        if (n <= verifier::max_expires_seconds)
+            n = n * 10 + (c - '0');
+    }
+    if (n == 0)
+        return errc::authorization_query_parameters_error;
+    if (n > verifier::max_expires_seconds)
+        return errc::expires_too_large;
+    return n;
+}
+
+// What the query says about query-string authentication.
+struct query_auth_presence {
+    bool v4 = false; // X-Amz-Algorithm, X-Amz-Credential or X-Amz-Signature
+    bool v2 = false; // SigV2: Signature (with AWSAccessKeyId)
+};
+
+query_auth_presence find_query_auth(std::string_view query) {
+    query_auth_presence p;
+    for_each_param(query, [&](std::string_view raw_name, std::string_view) {
+        auto name = decoded_name(raw_name);
+        if (!name)
+            return true;
+        if (*name == "X-Amz-Algorithm" || *name == "X-Amz-Credential" ||
+            *name == "X-Amz-Signature") {
+            p.v4 = true;
+            return false;
+        }
+        if (*name == "Signature")
+            p.v2 = true;
+        return true;
+    });
+    return p;
+}
+
+} // namespace
+
+bool has_signature(const http::request_header<>& req) {
+    if (req.count(http::field::authorization) != 0)
+        return true;
+    auto p = find_query_auth(split_target(req.target()).query);
+    return p.v4 || p.v2;
+}
+
+verifier::verifier(std::string region, std::unordered_map<std::string, std::string> credentials)
+    : region_(std::move(region)), credentials_(std::move(credentials)) {
+}
+
+result<verified_request> verifier::verify(const http::request_header<>& req,
+                                          std::chrono::system_clock::time_point now,
+                                          signing_key_cache& keys) const {
+    const auto target = split_target(req.target());
+
+    // 1. Which mechanism, and its raw inputs.
+    auto auth_header = req.equal_range(http::field::authorization);
+    const bool has_header = auth_header.first != auth_header.second;
+    const auto query_auth = find_query_auth(target.query);
+    if (has_header && query_auth.v4)
+        return errc::invalid_argument; // "Only one auth mechanism"
+    if (!has_header && !query_auth.v4) {
+        return query_auth.v2 ? errc::unsupported_algorithm : errc::access_denied;
+    }
+
+    result<auth_inputs> parsed = errc::internal_error;
+    if (has_header) {
+        if (std::next(auth_header.first) != auth_header.second) {
+            return errc::authorization_header_malformed;
+        }
+        parsed = parse_authorization(auth_header.first->value());
+    } else {
+        parsed = parse_presigned(target.query);
+    }
+    if (!parsed)
+        return parsed.error();
+    auth_inputs& in = *parsed;
+    const auth_kind kind = in.kind;
+
+    // 2. Credential scope.
+    auto scope = split_credential(in.credential);
+    if (!scope || scope->service != service_ || scope->terminator != k_terminator) {
+        return malformed(kind);
+    }
+
+    // 3. X-Amz-Date, and the scope date must be its day.
+    if (kind == auth_kind::header) {
+        auto dates = req.equal_range(k_x_amz_date);
+        if (dates.first == dates.second || std::next(dates.first) != dates.second) {
+            return errc::access_denied;
+        }
+        in.amz_date.assign(dates.first->value());
+    }
+    auto date = parse_amz_date(in.amz_date);
+    if (!date)
+        return kind == auth_kind::header ? errc::access_denied : malformed(kind);
+    if (scope->date != std::string_view(in.amz_date).substr(0, 8))
+        return malformed(kind);
+
+    // 4. Who, and where.
+    auto cred = credentials_.find(std::string(scope->access_key));
+    if (cred == credentials_.end())
+        return errc::invalid_access_key_id;
+    if (scope->region != region_)
+        return errc::invalid_region;
+
+    // 5. When.
+    if (kind == auth_kind::header) {
+        if (*date > now + max_skew || *date < now - max_skew) {
+            return errc::request_time_too_skewed;
+        }
+    } else {
+        auto expires = parse_expires(in.expires);
+        if (!expires)
+            return expires.error();
+        if (now > *date + std::chrono::seconds(*expires))
+            return errc::request_expired;
+        if (*date > now + max_skew)
+            return errc::request_expired; // not yet valid
+    }
+
+    // 6. Signed headers: well-formed, include host, all present; no unsigned x-amz-* header.
+    std::vector<std::string_view> signed_names;
+    signed_names.reserve(12);
+    if (!parse_signed_headers(in.signed_headers, signed_names))
+        return malformed(kind);
+    if (!std::binary_search(signed_names.begin(), signed_names.end(), std::string_view("host"))) {
+        return malformed(kind);
+    }
+    for (auto name : signed_names) {
+        if (req.find(name) == req.end())
+            return malformed(kind);
+    }
+    for (const auto& f : req) {
+        auto name = f.name_string();
+        if (!starts_with_icase(name, "x-amz-"))
+            continue;
+        if (!std::binary_search(signed_names.begin(), signed_names.end(), name, icase_less)) {
+            return errc::access_denied; // S3: "There were headers present ... not signed"
+        }
+    }
+
+    // 7. Payload hash as signed.
+    std::string_view payload_value = k_unsigned_payload;
+    const bool content_sha_signed =
+        std::binary_search(signed_names.begin(), signed_names.end(), k_x_amz_content_sha256);
+    if (kind == auth_kind::header || content_sha_signed) {
+        auto values = req.equal_range(k_x_amz_content_sha256);
+        if (values.first == values.second || std::next(values.first) != values.second) {
+            return errc::invalid_content_sha256;
+        }
+        payload_value = values.first->value();
+    }
+    auto payload = classify_payload(payload_value);
+    if (!payload)
+        return errc::invalid_content_sha256;
+
+    // 8. Canonical request -> string to sign -> signature.
+    auto c_uri = canonical_uri(target.path);
+    if (!c_uri)
+        return errc::invalid_request;
+    auto c_query = canonical_query(target.query, kind == auth_kind::presigned);
+    if (!c_query)
+        return errc::invalid_request;
+    auto c_headers = canonical_headers(req, signed_names);
+    if (!c_headers)
+        return malformed(kind);
+    const std::string creq = canonical_request(req.method_string(), *c_uri, *c_query, *c_headers,
+                                               signed_headers_string(signed_names), payload_value);
+    std::string scope_str = credential_scope(scope->date, scope->region, scope->service);
+    const std::string sts = string_to_sign(in.amz_date, scope_str, creq);
+    const std::string& key =
+        keys.get(scope->access_key, cred->second, scope->date, scope->region, scope->service);
+    const std::string expected = signature_hex(key, sts);
+    if (!crypto::constant_time_equal(expected, in.signature)) {
+        return errc::signature_does_not_match;
+    }
+
+    verified_request out;
+    out.kind = kind;
+    out.access_key.assign(scope->access_key);
+    out.payload = *payload;
+    out.payload_hash.assign(payload_value);
+    if (*payload == payload_kind::sha256) {
+        for (char& c : out.payload_hash)
+            c = lower(c);
+    }
+    out.amz_date = std::move(in.amz_date);
+    out.scope = std::move(scope_str);
+    out.signature = std::move(in.signature);
+    out.signing_key = key;
+    return out;
+}
+
+} // namespace s3ha::sigv4
