@@ -11,6 +11,16 @@ namespace s3ha::sigv4 {
 namespace {
 
 constexpr char k_upper_hex[] = "0123456789ABCDEF";
+constexpr char k_lower_hex[] = "0123456789abcdef";
+
+void append_hex(std::string& out, const crypto::sha256_digest& d) {
+    char buf[64];
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        buf[2 * i] = k_lower_hex[d[i] >> 4];
+        buf[2 * i + 1] = k_lower_hex[d[i] & 0xf];
+    }
+    out.append(buf, sizeof buf);
+}
 
 // The RFC 3986 unreserved set, which is what AWS UriEncode leaves alone.
 constexpr std::array<bool, 256> make_unreserved_table() {
@@ -53,24 +63,30 @@ bool starts_with_icase(std::string_view s, std::string_view prefix) {
     return true;
 }
 
-// Appends the percent-decoded s to out; false on a malformed escape.
+// Appends the percent-decoded s to out; false on a malformed escape. Copies runs of plain bytes
+// in one go: most names, values and paths have few escapes.
 bool append_decoded(std::string& out, std::string_view s, bool plus_as_space) {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == '%') {
-            if (i + 2 >= s.size())
-                return false;
-            int hi = hex_digit(s[i + 1]);
-            int lo = hex_digit(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return false;
-            out.push_back(static_cast<char>((hi << 4) | lo));
-            i += 2;
-        } else if (c == '+' && plus_as_space) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t run = i;
+        while (run < s.size() && s[run] != '%' && !(plus_as_space && s[run] == '+'))
+            ++run;
+        out.append(s.data() + i, run - i);
+        if (run == s.size())
+            break;
+        if (s[run] == '+') {
             out.push_back(' ');
-        } else {
-            out.push_back(c);
+            i = run + 1;
+            continue;
         }
+        if (run + 2 >= s.size())
+            return false;
+        int hi = hex_digit(s[run + 1]);
+        int lo = hex_digit(s[run + 2]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out.push_back(static_cast<char>((hi << 4) | lo));
+        i = run + 3;
     }
     return true;
 }
@@ -111,15 +127,20 @@ bool append_canonical_component(std::string& out, std::string_view raw, std::str
 } // namespace
 
 void append_uri_encoded(std::string& out, std::string_view s, bool encode_slash) {
-    for (char ch : s) {
-        auto b = static_cast<unsigned char>(ch);
-        if (k_unreserved[b] || (ch == '/' && !encode_slash)) {
-            out.push_back(ch);
-        } else {
-            out.push_back('%');
-            out.push_back(k_upper_hex[b >> 4]);
-            out.push_back(k_upper_hex[b & 0xf]);
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t run = i;
+        while (run < s.size() && (k_unreserved[static_cast<unsigned char>(s[run])] ||
+                                  (!encode_slash && s[run] == '/'))) {
+            ++run;
         }
+        out.append(s.data() + i, run - i);
+        if (run == s.size())
+            break;
+        auto b = static_cast<unsigned char>(s[run]);
+        const char esc[3] = {'%', k_upper_hex[b >> 4], k_upper_hex[b & 0xf]};
+        out.append(esc, 3);
+        i = run + 1;
     }
 }
 
@@ -152,32 +173,41 @@ target_parts split_target(std::string_view target) {
     return {target.substr(0, q), target.substr(q + 1)};
 }
 
-std::optional<std::string> canonical_uri(std::string_view raw_path) {
-    if (raw_path.empty())
-        return std::string("/");
-    std::string out;
-    out.reserve(raw_path.size() + 16);
+bool append_canonical_uri(std::string& out, std::string_view raw_path) {
+    if (raw_path.empty()) {
+        out.push_back('/');
+        return true;
+    }
     if (!needs_decoding(raw_path, false)) {
         append_uri_encoded(out, raw_path, false);
-        return out;
+        return true;
     }
-    std::string decoded;
-    decoded.reserve(raw_path.size());
+    // Per-thread scratch: no allocation once it has grown to the usual path length.
+    thread_local std::string decoded;
+    decoded.clear();
     if (!append_decoded(decoded, raw_path, false))
-        return std::nullopt;
+        return false;
     append_uri_encoded(out, decoded, false);
+    return true;
+}
+
+std::optional<std::string> canonical_uri(std::string_view raw_path) {
+    std::string out;
+    out.reserve(raw_path.size() + 16);
+    if (!append_canonical_uri(out, raw_path))
+        return std::nullopt;
     return out;
 }
 
-std::optional<std::string> canonical_query(std::string_view raw_query, bool exclude_signature) {
-    std::string out;
+bool append_canonical_query(std::string& out, std::string_view raw_query, bool exclude_signature) {
     if (raw_query.empty())
-        return out;
+        return true;
 
-    // Small on the stack in the common case; the vector only grows for long queries.
-    std::vector<query_param> params;
-    params.reserve(8);
-    std::string scratch;
+    // Per-thread pool of parameters whose strings keep their capacity between requests; only
+    // the first `count` entries are in use.
+    thread_local std::vector<query_param> params;
+    thread_local std::string scratch;
+    std::size_t count = 0;
     std::size_t pos = 0;
     while (pos <= raw_query.size()) {
         auto amp = raw_query.find('&', pos);
@@ -191,28 +221,36 @@ std::optional<std::string> canonical_query(std::string_view raw_query, bool excl
         std::string_view raw_name = piece.substr(0, eq);
         std::string_view raw_value =
             eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
-        query_param p;
+        if (count == params.size())
+            params.emplace_back();
+        query_param& p = params[count];
+        p.name.clear();
+        p.value.clear();
         if (!append_canonical_component(p.name, raw_name, scratch))
-            return std::nullopt;
+            return false;
         if (exclude_signature && p.name == "X-Amz-Signature")
             continue;
         if (!append_canonical_component(p.value, raw_value, scratch))
-            return std::nullopt;
-        params.push_back(std::move(p));
+            return false;
+        ++count;
     }
-    std::sort(params.begin(), params.end(), less_param);
-
-    std::size_t total = 0;
-    for (const auto& p : params)
-        total += p.name.size() + p.value.size() + 2;
-    out.reserve(total);
-    for (const auto& p : params) {
-        if (!out.empty())
+    auto end = params.begin() + static_cast<std::ptrdiff_t>(count);
+    std::sort(params.begin(), end, less_param);
+    for (auto it = params.begin(); it != end; ++it) {
+        if (it != params.begin())
             out.push_back('&');
-        out.append(p.name);
+        out.append(it->name);
         out.push_back('=');
-        out.append(p.value);
+        out.append(it->value);
     }
+    return true;
+}
+
+std::optional<std::string> canonical_query(std::string_view raw_query, bool exclude_signature) {
+    std::string out;
+    out.reserve(raw_query.size() + 16);
+    if (!append_canonical_query(out, raw_query, exclude_signature))
+        return std::nullopt;
     return out;
 }
 
@@ -223,30 +261,29 @@ void append_canonical_header_value(std::string& out, std::string_view value) {
         ++b;
     while (e > b && is_blank(value[e - 1]))
         --e;
-    bool in_blank = false;
-    for (std::size_t i = b; i < e; ++i) {
-        char c = value[i];
-        if (is_blank(c)) {
-            in_blank = true;
-            continue;
-        }
-        if (in_blank) {
-            out.push_back(' ');
-            in_blank = false;
-        }
-        out.push_back(c);
+    // Copy runs between blanks; each run of blanks becomes one space.
+    std::size_t i = b;
+    while (i < e) {
+        std::size_t run = i;
+        while (run < e && !is_blank(value[run]))
+            ++run;
+        out.append(value.data() + i, run - i);
+        if (run == e)
+            break;
+        out.push_back(' ');
+        i = run;
+        while (i < e && is_blank(value[i]))
+            ++i;
     }
 }
 
-std::optional<std::string> canonical_headers(const http::fields& fields,
-                                             const std::vector<std::string_view>& signed_headers) {
-    std::string out;
-    out.reserve(signed_headers.size() * 48);
+bool append_canonical_headers(std::string& out, const http::fields& fields,
+                              const std::vector<std::string_view>& signed_headers) {
     for (std::string_view name : signed_headers) {
         // Beast keeps fields of the same name in order of arrival within equal_range.
         auto range = fields.equal_range(name);
         if (range.first == range.second)
-            return std::nullopt;
+            return false;
         out.append(name);
         out.push_back(':');
         bool first = true;
@@ -258,7 +295,26 @@ std::optional<std::string> canonical_headers(const http::fields& fields,
         }
         out.push_back('\n');
     }
+    return true;
+}
+
+std::optional<std::string> canonical_headers(const http::fields& fields,
+                                             const std::vector<std::string_view>& signed_headers) {
+    std::string out;
+    out.reserve(signed_headers.size() * 48);
+    if (!append_canonical_headers(out, fields, signed_headers))
+        return std::nullopt;
     return out;
+}
+
+void append_signed_headers(std::string& out, const std::vector<std::string_view>& signed_headers) {
+    bool first = true;
+    for (auto n : signed_headers) {
+        if (!first)
+            out.push_back(';');
+        first = false;
+        out.append(n);
+    }
 }
 
 std::string signed_headers_string(const std::vector<std::string_view>& signed_headers) {
@@ -267,11 +323,7 @@ std::string signed_headers_string(const std::vector<std::string_view>& signed_he
     for (auto n : signed_headers)
         total += n.size() + 1;
     out.reserve(total);
-    for (auto n : signed_headers) {
-        if (!out.empty())
-            out.push_back(';');
-        out.append(n);
-    }
+    append_signed_headers(out, signed_headers);
     return out;
 }
 
@@ -309,22 +361,38 @@ std::string credential_scope(std::string_view date, std::string_view region,
     return out;
 }
 
-std::string string_to_sign(std::string_view amz_date, std::string_view scope,
+void append_string_to_sign(std::string& out, std::string_view amz_date, std::string_view scope,
                            std::string_view canonical_request) {
-    std::string out;
-    out.reserve(k_algorithm.size() + amz_date.size() + scope.size() + 64 + 3);
     out.append(k_algorithm);
     out.push_back('\n');
     out.append(amz_date);
     out.push_back('\n');
     out.append(scope);
     out.push_back('\n');
-    out.append(crypto::to_hex(crypto::as_bytes(crypto::sha256(canonical_request))));
+    append_hex(out, crypto::sha256(canonical_request));
+}
+
+std::string string_to_sign(std::string_view amz_date, std::string_view scope,
+                           std::string_view canonical_request) {
+    std::string out;
+    out.reserve(k_algorithm.size() + amz_date.size() + scope.size() + 64 + 3);
+    append_string_to_sign(out, amz_date, scope, canonical_request);
+    return out;
+}
+
+signature_chars signature_of(std::string_view signing_key, std::string_view string_to_sign) {
+    auto mac = crypto::hmac_sha256(signing_key, string_to_sign);
+    signature_chars out{};
+    for (std::size_t i = 0; i < mac.size(); ++i) {
+        out[2 * i] = k_lower_hex[mac[i] >> 4];
+        out[2 * i + 1] = k_lower_hex[mac[i] & 0xf];
+    }
     return out;
 }
 
 std::string signature_hex(std::string_view signing_key, std::string_view string_to_sign) {
-    return crypto::to_hex(crypto::as_bytes(crypto::hmac_sha256(signing_key, string_to_sign)));
+    auto sig = signature_of(signing_key, string_to_sign);
+    return std::string(sig.data(), sig.size());
 }
 
 std::string format_amz_date(std::chrono::system_clock::time_point t) {

@@ -69,19 +69,26 @@ template <class Fn> void for_each_param(std::string_view query, Fn&& fn) {
     }
 }
 
-// A query parameter name as S3 reads it (percent-decoded); the raw bytes when already plain.
-std::optional<std::string> decoded_name(std::string_view raw) {
-    return percent_decode(raw, true);
+// True when the raw query parameter name, percent-decoded as S3 reads it, is `name`. Plain
+// names (the usual case) are compared without decoding or allocating.
+bool name_is(std::string_view raw, std::string_view name) {
+    if (raw.find_first_of("%+") == std::string_view::npos)
+        return raw == name;
+    auto d = percent_decode(raw, true);
+    return d && *d == name;
 }
 
-// The authentication inputs, from the Authorization header or the presigned query.
+// The authentication inputs, from the Authorization header or the presigned query. The views
+// point into the request or into the *_buf members, so an auth_inputs is filled in place and
+// never moved.
 struct auth_inputs {
     auth_kind kind = auth_kind::header;
-    std::string credential;
-    std::string signed_headers;
-    std::string signature;
-    std::string amz_date;
-    std::string expires; // presigned only
+    std::string_view credential;
+    std::string_view signed_headers;
+    std::string_view signature;
+    std::string_view amz_date;
+    std::string_view expires; // presigned only
+    std::string buf[5];       // decoded presigned values, lower-cased signed headers
 };
 
 errc malformed(auth_kind kind) {
@@ -91,7 +98,7 @@ errc malformed(auth_kind kind) {
 
 // `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html
-result<auth_inputs> parse_authorization(std::string_view value) {
+errc parse_authorization(std::string_view value, auth_inputs& in) {
     value = trim_blanks(value);
     if (value.empty())
         return errc::authorization_header_malformed;
@@ -102,7 +109,6 @@ result<auth_inputs> parse_authorization(std::string_view value) {
     if (sp == std::string_view::npos)
         return errc::authorization_header_malformed;
 
-    auth_inputs in;
     in.kind = auth_kind::header;
     bool have_cred = false, have_signed = false, have_sig = false;
     std::string_view rest = value.substr(sp + 1);
@@ -119,7 +125,7 @@ result<auth_inputs> parse_authorization(std::string_view value) {
         std::string_view name = part.substr(0, eq);
         std::string_view val = part.substr(eq + 1);
         bool* seen = nullptr;
-        std::string* dst = nullptr;
+        std::string_view* dst = nullptr;
         if (name == "Credential") {
             seen = &have_cred;
             dst = &in.credential;
@@ -135,71 +141,58 @@ result<auth_inputs> parse_authorization(std::string_view value) {
         if (*seen)
             return errc::authorization_header_malformed;
         *seen = true;
-        dst->assign(val);
+        *dst = val;
     }
     if (!have_cred || !have_signed || !have_sig)
         return errc::authorization_header_malformed;
-    return in;
+    return {};
 }
 
 // X-Amz-* query parameters of a presigned URL.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
-result<auth_inputs> parse_presigned(std::string_view query) {
-    auth_inputs in;
-    in.kind = auth_kind::presigned;
+errc parse_presigned(std::string_view query, auth_inputs& in) {
+    static constexpr std::string_view names[6] = {"X-Amz-Algorithm",     "X-Amz-Credential",
+                                                  "X-Amz-Date",          "X-Amz-Expires",
+                                                  "X-Amz-SignedHeaders", "X-Amz-Signature"};
+    std::string_view* dst[6] = {nullptr,     &in.credential,     &in.amz_date,
+                                &in.expires, &in.signed_headers, &in.signature};
     std::string algorithm;
+    in.kind = auth_kind::presigned;
     bool have[6] = {};
     bool bad = false;
-    bool sigv2 = false;
     for_each_param(query, [&](std::string_view raw_name, std::string_view raw_value) {
-        auto name = decoded_name(raw_name);
-        if (!name) {
-            bad = true;
-            return false;
-        }
-        std::string* dst = nullptr;
         int idx = -1;
-        if (*name == "X-Amz-Algorithm") {
-            dst = &algorithm, idx = 0;
-        } else if (*name == "X-Amz-Credential") {
-            dst = &in.credential, idx = 1;
-        } else if (*name == "X-Amz-Date") {
-            dst = &in.amz_date, idx = 2;
-        } else if (*name == "X-Amz-Expires") {
-            dst = &in.expires, idx = 3;
-        } else if (*name == "X-Amz-SignedHeaders") {
-            dst = &in.signed_headers, idx = 4;
-        } else if (*name == "X-Amz-Signature") {
-            dst = &in.signature, idx = 5;
-        } else {
-            if (*name == "Signature" || *name == "AWSAccessKeyId")
-                sigv2 = true;
-            return true;
+        for (int i = 0; i < 6; ++i) {
+            if (name_is(raw_name, names[i])) {
+                idx = i;
+                break;
+            }
         }
+        if (idx < 0)
+            return true;
+        std::string& store = idx == 0 ? algorithm : in.buf[idx - 1];
         auto value = percent_decode(raw_value, true);
         if (!value || have[idx]) {
             bad = true;
             return false;
         }
         have[idx] = true;
-        *dst = std::move(*value);
+        store = std::move(*value);
+        if (idx > 0)
+            *dst[idx] = store;
         return true;
     });
     if (bad)
         return errc::authorization_query_parameters_error;
-    if (!have[0]) {
-        // SigV2 query auth (AWSAccessKeyId/Expires/Signature) is not supported.
-        if (sigv2 && !have[5])
-            return errc::unsupported_algorithm;
+    if (!have[0])
         return errc::authorization_query_parameters_error;
-    }
     if (algorithm != k_algorithm)
         return errc::unsupported_algorithm;
     for (bool h : have) {
         if (!h)
             return errc::authorization_query_parameters_error;
     }
-    return in;
+    return {};
 }
 
 struct scope_parts {
@@ -228,11 +221,8 @@ std::optional<scope_parts> split_credential(std::string_view cred) {
     return s;
 }
 
-// Lower-cases signed_headers in place and splits it into sorted, unique names.
-bool parse_signed_headers(std::string& signed_headers, std::vector<std::string_view>& out) {
-    for (char& c : signed_headers)
-        c = lower(c);
-    std::string_view all = signed_headers;
+// Splits a (lower-case) SignedHeaders value into sorted, unique header names.
+bool parse_signed_headers(std::string_view all, std::vector<std::string_view>& out) {
     std::size_t pos = 0;
     while (pos <= all.size()) {
         auto semi = all.find(';', pos);
@@ -307,15 +297,12 @@ struct query_auth_presence {
 query_auth_presence find_query_auth(std::string_view query) {
     query_auth_presence p;
     for_each_param(query, [&](std::string_view raw_name, std::string_view) {
-        auto name = decoded_name(raw_name);
-        if (!name)
-            return true;
-        if (*name == "X-Amz-Algorithm" || *name == "X-Amz-Credential" ||
-            *name == "X-Amz-Signature") {
+        if (name_is(raw_name, "X-Amz-Algorithm") || name_is(raw_name, "X-Amz-Credential") ||
+            name_is(raw_name, "X-Amz-Signature")) {
             p.v4 = true;
             return false;
         }
-        if (*name == "Signature")
+        if (name_is(raw_name, "Signature"))
             p.v2 = true;
         return true;
     });
@@ -331,8 +318,31 @@ bool has_signature(const http::request_header<>& req) {
     return p.v4 || p.v2;
 }
 
+namespace {
+
+// Per-thread buffers: a verification allocates only the strings it returns.
+struct workspace {
+    std::vector<std::string_view> signed_names;
+    std::string creq;
+    std::string sts;
+    std::string scope;
+};
+workspace& thread_workspace() {
+    thread_local workspace ws = [] {
+        workspace w;
+        w.signed_names.reserve(32);
+        w.creq.reserve(2048);
+        w.sts.reserve(256);
+        w.scope.reserve(64);
+        return w;
+    }();
+    return ws;
+}
+
+} // namespace
+
 verifier::verifier(std::string region, std::unordered_map<std::string, std::string> credentials)
-    : region_(std::move(region)), credentials_(std::move(credentials)) {
+    : region_(std::move(region)), credentials_(credentials.begin(), credentials.end()) {
 }
 
 result<verified_request> verifier::verify(const http::request_header<>& req,
@@ -345,47 +355,42 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     const bool has_header = auth_header.first != auth_header.second;
     const auto query_auth = find_query_auth(target.query);
     if (has_header && query_auth.v4)
-        return errc::invalid_argument; // "Only one auth mechanism"
-    if (!has_header && !query_auth.v4) {
+        return errc::invalid_argument; // "Only one auth mechanism allowed"
+    if (!has_header && !query_auth.v4)
         return query_auth.v2 ? errc::unsupported_algorithm : errc::access_denied;
-    }
 
-    result<auth_inputs> parsed = errc::internal_error;
+    auth_inputs in;
     if (has_header) {
-        if (std::next(auth_header.first) != auth_header.second) {
+        if (std::next(auth_header.first) != auth_header.second)
             return errc::authorization_header_malformed;
-        }
-        parsed = parse_authorization(auth_header.first->value());
+        if (auto ec = parse_authorization(auth_header.first->value(), in); ec != errc{})
+            return ec;
     } else {
-        parsed = parse_presigned(target.query);
+        if (auto ec = parse_presigned(target.query, in); ec != errc{})
+            return ec;
     }
-    if (!parsed)
-        return parsed.error();
-    auth_inputs& in = *parsed;
     const auth_kind kind = in.kind;
 
     // 2. Credential scope.
     auto scope = split_credential(in.credential);
-    if (!scope || scope->service != service_ || scope->terminator != k_terminator) {
+    if (!scope || scope->service != service_ || scope->terminator != k_terminator)
         return malformed(kind);
-    }
 
     // 3. X-Amz-Date, and the scope date must be its day.
     if (kind == auth_kind::header) {
         auto dates = req.equal_range(k_x_amz_date);
-        if (dates.first == dates.second || std::next(dates.first) != dates.second) {
+        if (dates.first == dates.second || std::next(dates.first) != dates.second)
             return errc::access_denied;
-        }
-        in.amz_date.assign(dates.first->value());
+        in.amz_date = dates.first->value();
     }
     auto date = parse_amz_date(in.amz_date);
     if (!date)
         return kind == auth_kind::header ? errc::access_denied : malformed(kind);
-    if (scope->date != std::string_view(in.amz_date).substr(0, 8))
+    if (scope->date != in.amz_date.substr(0, 8))
         return malformed(kind);
 
     // 4. Who, and where.
-    auto cred = credentials_.find(std::string(scope->access_key));
+    auto cred = credentials_.find(scope->access_key);
     if (cred == credentials_.end())
         return errc::invalid_access_key_id;
     if (scope->region != region_)
@@ -393,9 +398,8 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
 
     // 5. When.
     if (kind == auth_kind::header) {
-        if (*date > now + max_skew || *date < now - max_skew) {
+        if (*date > now + max_skew || *date < now - max_skew)
             return errc::request_time_too_skewed;
-        }
     } else {
         auto expires = parse_expires(in.expires);
         if (!expires)
@@ -406,60 +410,76 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
             return errc::request_expired; // not yet valid
     }
 
-    // 6. Signed headers: well-formed, include host, all present; no unsigned x-amz-* header.
-    std::vector<std::string_view> signed_names;
-    signed_names.reserve(12);
-    if (!parse_signed_headers(in.signed_headers, signed_names))
-        return malformed(kind);
-    if (!std::binary_search(signed_names.begin(), signed_names.end(), std::string_view("host"))) {
-        return malformed(kind);
+    // 6. Signed headers: well-formed and include host; no unsigned x-amz-* header.
+    workspace& ws = thread_workspace();
+    auto& names = ws.signed_names;
+    names.clear();
+    std::string_view signed_headers = in.signed_headers;
+    if (std::any_of(signed_headers.begin(), signed_headers.end(),
+                    [](char c) { return c >= 'A' && c <= 'Z'; })) {
+        std::string& lowered = in.buf[4];
+        lowered.assign(signed_headers);
+        for (char& c : lowered)
+            c = lower(c);
+        signed_headers = lowered;
     }
-    for (auto name : signed_names) {
-        if (req.find(name) == req.end())
-            return malformed(kind);
-    }
+    if (!parse_signed_headers(signed_headers, names))
+        return malformed(kind);
+    if (!std::binary_search(names.begin(), names.end(), std::string_view("host")))
+        return malformed(kind);
     for (const auto& f : req) {
         auto name = f.name_string();
         if (!starts_with_icase(name, "x-amz-"))
             continue;
-        if (!std::binary_search(signed_names.begin(), signed_names.end(), name, icase_less)) {
+        if (!std::binary_search(names.begin(), names.end(), name, icase_less))
             return errc::access_denied; // S3: "There were headers present ... not signed"
-        }
     }
 
-    // 7. Payload hash as signed.
+    // 7. Canonical request up to the signed headers, in a per-thread buffer (a signed header
+    // that is absent fails here).
+    std::string& creq = ws.creq;
+    creq.clear();
+    creq.append(req.method_string());
+    creq.push_back('\n');
+    if (!append_canonical_uri(creq, target.path))
+        return errc::invalid_request;
+    creq.push_back('\n');
+    if (!append_canonical_query(creq, target.query, kind == auth_kind::presigned))
+        return errc::invalid_request;
+    creq.push_back('\n');
+    if (!append_canonical_headers(creq, req, names))
+        return malformed(kind);
+    creq.push_back('\n');
+    append_signed_headers(creq, names);
+    creq.push_back('\n');
+
+    // 8. Payload hash as signed.
     std::string_view payload_value = k_unsigned_payload;
     const bool content_sha_signed =
-        std::binary_search(signed_names.begin(), signed_names.end(), k_x_amz_content_sha256);
+        std::binary_search(names.begin(), names.end(), k_x_amz_content_sha256);
     if (kind == auth_kind::header || content_sha_signed) {
         auto values = req.equal_range(k_x_amz_content_sha256);
-        if (values.first == values.second || std::next(values.first) != values.second) {
+        if (values.first == values.second || std::next(values.first) != values.second)
             return errc::invalid_content_sha256;
-        }
         payload_value = values.first->value();
     }
     auto payload = classify_payload(payload_value);
     if (!payload)
         return errc::invalid_content_sha256;
+    creq.append(payload_value);
 
-    // 8. Canonical request -> string to sign -> signature.
-    auto c_uri = canonical_uri(target.path);
-    if (!c_uri)
-        return errc::invalid_request;
-    auto c_query = canonical_query(target.query, kind == auth_kind::presigned);
-    if (!c_query)
-        return errc::invalid_request;
-    auto c_headers = canonical_headers(req, signed_names);
-    if (!c_headers)
-        return malformed(kind);
-    const std::string creq = canonical_request(req.method_string(), *c_uri, *c_query, *c_headers,
-                                               signed_headers_string(signed_names), payload_value);
-    std::string scope_str = credential_scope(scope->date, scope->region, scope->service);
-    const std::string sts = string_to_sign(in.amz_date, scope_str, creq);
+    // 9. String to sign and signature.
+    std::string& scope_str = ws.scope;
+    scope_str.clear();
+    scope_str.append(in.credential.substr(scope->access_key.size() + 1)); // date/.../aws4_request
+    std::string& sts = ws.sts;
+    sts.clear();
+    append_string_to_sign(sts, in.amz_date, scope_str, creq);
     const std::string& key =
         keys.get(scope->access_key, cred->second, scope->date, scope->region, scope->service);
-    const std::string expected = signature_hex(key, sts);
-    if (!crypto::constant_time_equal(expected, in.signature)) {
+    const signature_chars expected = signature_of(key, sts);
+    if (!crypto::constant_time_equal(std::string_view(expected.data(), expected.size()),
+                                     in.signature)) {
         return errc::signature_does_not_match;
     }
 
@@ -472,9 +492,9 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
         for (char& c : out.payload_hash)
             c = lower(c);
     }
-    out.amz_date = std::move(in.amz_date);
-    out.scope = std::move(scope_str);
-    out.signature = std::move(in.signature);
+    out.amz_date.assign(in.amz_date);
+    out.scope.assign(scope_str);
+    out.signature.assign(in.signature);
     out.signing_key = key;
     return out;
 }

@@ -10,6 +10,7 @@
 
 #include "s3ha/core/net.hpp"
 
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -52,6 +53,8 @@ target_parts split_target(std::string_view target);
 /// S3 canonical URI: the raw path percent-decoded once ('+' stays '+'), then uri_encode'd with
 /// '/' kept. No dot-segment or slash normalisation. Empty path -> "/". nullopt on a bad escape.
 std::optional<std::string> canonical_uri(std::string_view raw_path);
+/// canonical_uri appending to out; false (out partly written) on a bad escape.
+bool append_canonical_uri(std::string& out, std::string_view raw_path);
 
 /// Canonical query string: parameters split on '&' (empty pieces skipped), name and value
 /// percent-decoded ('+' as space, as S3 and MinIO read it) and uri_encode'd with '/' encoded,
@@ -59,6 +62,10 @@ std::optional<std::string> canonical_uri(std::string_view raw_path);
 /// exclude_signature drops X-Amz-Signature (verifying a presigned URL). nullopt on a bad escape.
 std::optional<std::string> canonical_query(std::string_view raw_query,
                                            bool exclude_signature = false);
+/// canonical_query appending to out; false (out partly written) on a bad escape. Uses
+/// per-thread scratch space, so it allocates nothing once warmed up.
+bool append_canonical_query(std::string& out, std::string_view raw_query,
+                            bool exclude_signature = false);
 
 /// A header value as SigV4 signs it: leading/trailing spaces and tabs removed, inner runs of
 /// them collapsed to one space.
@@ -70,8 +77,13 @@ void append_canonical_header_value(std::string& out, std::string_view value);
 std::optional<std::string> canonical_headers(const http::fields& fields,
                                              const std::vector<std::string_view>& signed_headers);
 
+/// canonical_headers appending to out; false (out partly written) when a header is absent.
+bool append_canonical_headers(std::string& out, const http::fields& fields,
+                              const std::vector<std::string_view>& signed_headers);
+
 /// `a;b;c` from the sorted signed header names.
 std::string signed_headers_string(const std::vector<std::string_view>& signed_headers);
+void append_signed_headers(std::string& out, const std::vector<std::string_view>& signed_headers);
 
 /// method \n uri \n query \n headers-block \n signed-headers \n payload-hash
 std::string canonical_request(std::string_view method, std::string_view canonical_uri,
@@ -87,6 +99,12 @@ std::string credential_scope(std::string_view date, std::string_view region,
 /// AWS4-HMAC-SHA256 \n amz_date \n scope \n hex(sha256(canonical_request))
 std::string string_to_sign(std::string_view amz_date, std::string_view scope,
                            std::string_view canonical_request);
+void append_string_to_sign(std::string& out, std::string_view amz_date, std::string_view scope,
+                           std::string_view canonical_request);
+
+/// A signature as 64 lower-case hex characters, without a heap allocation.
+using signature_chars = std::array<char, 64>;
+signature_chars signature_of(std::string_view signing_key, std::string_view string_to_sign);
 
 /// Lower-case hex HMAC-SHA256(signing_key, string_to_sign); signing_key is the 32 raw bytes of
 /// derive_signing_key.

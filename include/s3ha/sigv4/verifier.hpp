@@ -35,7 +35,9 @@
 #include "s3ha/sigv4/signing_key_cache.hpp"
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace s3ha::sigv4 {
@@ -94,7 +96,14 @@ public:
 private:
     std::string region_;
     std::string service_ = "s3";
-    std::unordered_map<std::string, std::string> credentials_;
+    // Transparent hashing: look up a string_view access key without building a std::string.
+    struct key_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_map<std::string, std::string, key_hash, std::equal_to<>> credentials_;
 };
 
 } // namespace s3ha::sigv4
