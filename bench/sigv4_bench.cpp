@@ -39,14 +39,15 @@ http::request_header<> signed_typical_get() {
     auto req = typical_get();
     signing_key_cache keys;
     auto sig = sign_request(req, client, s3ha::crypto::empty_sha256_hex, now, keys);
-    if (!sig) std::abort();
+    if (!sig)
+        std::abort();
     return req;
 }
 
 void bm_verify_header_get(benchmark::State& state) {
     const auto req = signed_typical_get();
-    const verifier v("us-east-1", {{client.access_key, client.secret_key},
-                                   {"OTHERKEY", "other-secret"}});
+    const verifier v("us-east-1",
+                     {{client.access_key, client.secret_key}, {"OTHERKEY", "other-secret"}});
     signing_key_cache keys;
     if (!v.verify(req, now, keys)) {
         std::cerr << "benchmark request does not verify\n";
@@ -100,13 +101,15 @@ BENCHMARK(bm_copy_request_only);
 void bm_hmac_sha256(benchmark::State& state) {
     const std::string key(32, 'k');
     const std::string msg(120, 'm');
-    for (auto _ : state) benchmark::DoNotOptimize(s3ha::crypto::hmac_sha256(key, msg));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(s3ha::crypto::hmac_sha256(key, msg));
 }
 BENCHMARK(bm_hmac_sha256);
 
 void bm_sha256_400(benchmark::State& state) {
     const std::string msg(400, 'm');
-    for (auto _ : state) benchmark::DoNotOptimize(s3ha::crypto::sha256(msg));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(s3ha::crypto::sha256(msg));
 }
 BENCHMARK(bm_sha256_400);
 

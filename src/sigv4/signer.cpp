@@ -25,11 +25,21 @@ bool is_client_auth_param(std::string_view raw_name) {
     return std::find(std::begin(names), std::end(names), *name) != std::end(names);
 }
 
+bool iequals(std::string_view a, std::string_view lower_b) {
+    if (a.size() != lower_b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != lower_b[i])
+            return false;
+    }
+    return true;
+}
+
 // Headers the upstream signature covers besides host: what S3 needs signed (x-amz-*) and what
 // protects the body's meaning (content-md5, content-type).
-bool is_signed_upstream(std::string_view lower_name) {
-    return lower_name == "content-md5" || lower_name == "content-type" ||
-           lower_name.substr(0, 6) == "x-amz-";
+bool is_signed_upstream_icase(std::string_view name) {
+    return iequals(name, "content-md5") || iequals(name, "content-type") ||
+           (name.size() > 6 && iequals(name.substr(0, 6), "x-amz-"));
 }
 
 } // namespace
@@ -67,50 +77,99 @@ void strip_client_auth(http::request_header<>& req) {
         req.target(out);
 }
 
+namespace {
+
+// Per-thread buffers: signing allocates only the returned signature and what Beast copies.
+struct sign_workspace {
+    std::vector<std::string> name_pool; // lower-cased names; strings keep their capacity
+    std::vector<std::string_view> names;
+    std::string creq, sts, scope, authorization;
+};
+sign_workspace& thread_sign_workspace() {
+    thread_local sign_workspace ws = [] {
+        sign_workspace w;
+        w.name_pool.resize(16);
+        w.names.reserve(16);
+        w.creq.reserve(2048);
+        w.sts.reserve(256);
+        w.scope.reserve(64);
+        w.authorization.reserve(512);
+        return w;
+    }();
+    return ws;
+}
+
+} // namespace
+
 result<std::string> sign_request(http::request_header<>& req, const signing_params& p,
                                  std::string_view payload_hash,
                                  std::chrono::system_clock::time_point now,
                                  signing_key_cache& keys) {
-    const std::string amz_date = format_amz_date(now);
-    const std::string_view date = std::string_view(amz_date).substr(0, 8);
+    char amz_date_buf[16];
+    {
+        const std::string d = format_amz_date(now); // 16 chars: fits the SSO buffer
+        std::copy(d.begin(), d.end(), amz_date_buf);
+    }
+    const std::string_view amz_date(amz_date_buf, sizeof amz_date_buf);
+    const std::string_view date = amz_date.substr(0, 8);
     req.set(http::field::host, p.host);
     req.set("X-Amz-Date", amz_date);
     req.set("X-Amz-Content-Sha256", payload_hash);
 
     // Names to sign, lower-cased, sorted, unique (a repeated header is one entry).
-    std::vector<std::string> names;
-    names.reserve(8);
-    names.emplace_back("host");
-    for (const auto& f : req) {
-        std::string n(f.name_string());
+    sign_workspace& ws = thread_sign_workspace();
+    std::size_t count = 0;
+    auto add = [&](std::string_view name) {
+        if (count == ws.name_pool.size())
+            ws.name_pool.emplace_back();
+        std::string& n = ws.name_pool[count++];
+        n.assign(name);
         for (char& c : n)
             c = lower(c);
-        if (is_signed_upstream(n))
-            names.push_back(std::move(n));
+    };
+    add("host");
+    for (const auto& f : req) {
+        auto name = f.name_string();
+        if (is_signed_upstream_icase(name))
+            add(name);
     }
-    std::sort(names.begin(), names.end());
-    names.erase(std::unique(names.begin(), names.end()), names.end());
-    std::vector<std::string_view> views(names.begin(), names.end());
+    ws.names.assign(ws.name_pool.begin(),
+                    ws.name_pool.begin() + static_cast<std::ptrdiff_t>(count));
+    std::sort(ws.names.begin(), ws.names.end());
+    ws.names.erase(std::unique(ws.names.begin(), ws.names.end()), ws.names.end());
 
     const auto target = split_target(req.target());
-    auto c_uri = canonical_uri(target.path);
-    auto c_query = canonical_query(target.query);
-    if (!c_uri || !c_query)
+    std::string& creq = ws.creq;
+    creq.clear();
+    creq.append(req.method_string());
+    creq.push_back('\n');
+    if (!append_canonical_uri(creq, target.path))
         return errc::invalid_request;
-    auto c_headers = canonical_headers(req, views);
-    if (!c_headers)
+    creq.push_back('\n');
+    if (!append_canonical_query(creq, target.query))
+        return errc::invalid_request;
+    creq.push_back('\n');
+    if (!append_canonical_headers(creq, req, ws.names))
         return errc::internal_error; // every name came from req itself
-    const std::string signed_headers = signed_headers_string(views);
-    const std::string creq = canonical_request(req.method_string(), *c_uri, *c_query, *c_headers,
-                                               signed_headers, payload_hash);
-    const std::string scope = credential_scope(date, p.region, k_service);
-    const std::string sts = string_to_sign(amz_date, scope, creq);
-    const std::string& key = keys.get(p.access_key, p.secret_key, date, p.region, k_service);
-    std::string signature = signature_hex(key, sts);
+    creq.push_back('\n');
+    const std::size_t signed_begin = creq.size();
+    append_signed_headers(creq, ws.names);
+    const std::string_view signed_headers(creq.data() + signed_begin, creq.size() - signed_begin);
+    creq.push_back('\n');
+    creq.append(payload_hash);
 
-    std::string authorization;
-    authorization.reserve(k_algorithm.size() + p.access_key.size() + scope.size() +
-                          signed_headers.size() + signature.size() + 48);
+    std::string& scope = ws.scope;
+    scope.clear();
+    scope.append(date).append("/").append(p.region).append("/").append(k_service).append("/");
+    scope.append(k_terminator);
+    ws.sts.clear();
+    append_string_to_sign(ws.sts, amz_date, scope, creq);
+    const std::string& key = keys.get(p.access_key, p.secret_key, date, p.region, k_service);
+    const signature_chars sig = signature_of(key, ws.sts);
+    const std::string_view sig_view(sig.data(), sig.size());
+
+    std::string& authorization = ws.authorization;
+    authorization.clear();
     authorization.append(k_algorithm)
         .append(" Credential=")
         .append(p.access_key)
@@ -119,9 +178,9 @@ result<std::string> sign_request(http::request_header<>& req, const signing_para
         .append(", SignedHeaders=")
         .append(signed_headers)
         .append(", Signature=")
-        .append(signature);
+        .append(sig_view);
     req.set(http::field::authorization, authorization);
-    return signature;
+    return std::string(sig_view);
 }
 
 } // namespace s3ha::sigv4
