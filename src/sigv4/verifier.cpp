@@ -88,7 +88,7 @@ struct auth_inputs {
     std::string_view signature;
     std::string_view amz_date;
     std::string_view expires; // presigned only
-    std::string buf[5];       // decoded presigned values, lower-cased signed headers
+    std::string buf[6];       // [0..4]: decoded presigned values, [5]: lower-cased signed headers
 };
 
 errc malformed(auth_kind kind) {
@@ -417,7 +417,7 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     std::string_view signed_headers = in.signed_headers;
     if (std::any_of(signed_headers.begin(), signed_headers.end(),
                     [](char c) { return c >= 'A' && c <= 'Z'; })) {
-        std::string& lowered = in.buf[4];
+        std::string& lowered = in.buf[5];
         lowered.assign(signed_headers);
         for (char& c : lowered)
             c = lower(c);

@@ -253,6 +253,20 @@ TEST_CASE("S3 presigned URL example: valid for 86400 s, then expired", "[unit][s
               "GET", presigned_target("/test.txt", "86400", "host", other_sig),
               {{"Host", "examplebucket.s3.amazonaws.com"}})) == errc::signature_does_not_match);
     CHECK(verify_error(req, example_time, "wrong-secret") == errc::signature_does_not_match);
+
+    // X-Amz-SignedHeaders=Host: the names are case-insensitive (signed lower-case) while the
+    // query value itself is signed as sent. Signed here with the canonical functions.
+    const std::string t = presigned_target("/test.txt", "86400", "Host", "");
+    const std::string base = t.substr(0, t.size() - std::string_view("&X-Amz-Signature=").size());
+    auto upper_creq =
+        canonical_request("GET", "/test.txt", *canonical_query(split_target(base).query),
+                          "host:examplebucket.s3.amazonaws.com\n", "host", "UNSIGNED-PAYLOAD");
+    auto upper_sig = signature_hex(
+        derive_signing_key(secret, "20130524", "us-east-1", "s3"),
+        string_to_sign("20130524T000000Z", "20130524/us-east-1/s3/aws4_request", upper_creq));
+    CHECK(verify_error(make_request("GET", base + "&X-Amz-Signature=" + upper_sig,
+                                    {{"Host", "examplebucket.s3.amazonaws.com"}})) ==
+          s3ha::error_code{});
 }
 
 TEST_CASE("S3 streaming example: seed signature verifies, payload is streaming_signed",
@@ -421,6 +435,11 @@ TEST_CASE("verifier: signed headers, unsigned x-amz-*, content sha256", "[unit][
     auto tampered = get_object();
     tampered.set("Range", "bytes=0-10");
     CHECK(verify_error(tampered) == errc::signature_does_not_match);
+    // SignedHeaders names are case-insensitive.
+    CHECK(verify_error(
+              make_request("GET", "/test.txt",
+                           get_object_headers(auth("Host;Range;X-Amz-Content-Sha256;x-amz-date",
+                                                   get_object_sig)))) == s3ha::error_code{});
     // Cosmetic whitespace in a signed value is canonicalised away.
     auto spaced = get_object();
     spaced.set("Range", "  bytes=0-9 ");
