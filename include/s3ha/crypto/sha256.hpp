@@ -1,6 +1,6 @@
 // SHA-256 and HMAC-SHA256 on OpenSSL 3 (the only OpenSSL user besides TLS, with crypto/checksum).
-// Thread affinity: the free functions reuse per-thread OpenSSL contexts; a sha256_hasher belongs
-// to one thread at a time.
+// Thread affinity: the free functions are thread-safe (their contexts live on the stack); a
+// sha256_hasher belongs to one thread at a time.
 #pragma once
 
 #include <array>

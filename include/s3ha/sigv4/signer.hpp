@@ -1,0 +1,41 @@
+// Signing of an upstream request (to a backend) with the backend's own credentials, after the
+// client's authentication has been verified and removed.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
+#pragma once
+
+#include "s3ha/core/net.hpp"
+#include "s3ha/core/result.hpp"
+#include "s3ha/sigv4/signing_key_cache.hpp"
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace s3ha::sigv4 {
+
+/// Removes the client's authentication from a request about to go upstream: the Authorization
+/// and X-Amz-Security-Token headers, and the presigned query parameters X-Amz-Algorithm,
+/// X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature and
+/// X-Amz-Security-Token. The other query parameters keep their bytes and order.
+void strip_client_auth(http::request_header<>& req);
+
+/// What a backend needs to be signed for.
+struct signing_params {
+    std::string access_key;
+    std::string secret_key;
+    std::string region;
+    std::string host; // the Host header value the backend expects, e.g. "10.0.0.5:9000"
+};
+
+/// Signs req for a backend (header auth, service s3): sets Host to p.host, X-Amz-Date from now
+/// and X-Amz-Content-Sha256 to payload_hash (the hex SHA-256, UNSIGNED-PAYLOAD or the STREAMING-*
+/// value the body is forwarded with), signs host, content-md5, content-type and every x-amz-*
+/// header present, and sets Authorization. Returns the hex signature (the seed signature of a
+/// re-signed aws-chunked body). Fails with invalid_request only when the target has a bad
+/// %-escape (a verified request never has one).
+result<std::string> sign_request(http::request_header<>& req, const signing_params& p,
+                                 std::string_view payload_hash,
+                                 std::chrono::system_clock::time_point now,
+                                 signing_key_cache& keys);
+
+} // namespace s3ha::sigv4

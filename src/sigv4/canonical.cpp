@@ -1,0 +1,410 @@
+#include "s3ha/sigv4/canonical.hpp"
+
+#include "s3ha/crypto/encoding.hpp"
+#include "s3ha/crypto/sha256.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace s3ha::sigv4 {
+namespace {
+
+constexpr char k_upper_hex[] = "0123456789ABCDEF";
+constexpr char k_lower_hex[] = "0123456789abcdef";
+
+void append_hex(std::string& out, const crypto::sha256_digest& d) {
+    char buf[64];
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        buf[2 * i] = k_lower_hex[d[i] >> 4];
+        buf[2 * i + 1] = k_lower_hex[d[i] & 0xf];
+    }
+    out.append(buf, sizeof buf);
+}
+
+// The RFC 3986 unreserved set, which is what AWS UriEncode leaves alone.
+constexpr std::array<bool, 256> make_unreserved_table() {
+    std::array<bool, 256> t{};
+    for (int c = 'A'; c <= 'Z'; ++c)
+        t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+        t[c] = true;
+    for (int c = '0'; c <= '9'; ++c)
+        t[c] = true;
+    t['-'] = t['.'] = t['_'] = t['~'] = true;
+    return t;
+}
+constexpr std::array<bool, 256> k_unreserved = make_unreserved_table();
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
+
+bool starts_with_icase(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+        char a = s[i];
+        if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+        if (a != prefix[i]) return false;
+    }
+    return true;
+}
+
+// Appends the percent-decoded s to out; false on a malformed escape. Copies runs of plain bytes
+// in one go: most names, values and paths have few escapes.
+bool append_decoded(std::string& out, std::string_view s, bool plus_as_space) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t run = i;
+        while (run < s.size() && s[run] != '%' && !(plus_as_space && s[run] == '+'))
+            ++run;
+        out.append(s.data() + i, run - i);
+        if (run == s.size()) break;
+        if (s[run] == '+') {
+            out.push_back(' ');
+            i = run + 1;
+            continue;
+        }
+        if (run + 2 >= s.size()) return false;
+        int hi = hex_digit(s[run + 1]);
+        int lo = hex_digit(s[run + 2]);
+        if (hi < 0 || lo < 0) return false;
+        out.push_back(static_cast<char>((hi << 4) | lo));
+        i = run + 3;
+    }
+    return true;
+}
+
+bool needs_decoding(std::string_view s, bool plus_as_space) {
+    for (char c : s) {
+        if (c == '%' || (plus_as_space && c == '+')) return true;
+    }
+    return false;
+}
+
+// One query parameter, encoded the canonical way.
+struct query_param {
+    std::string name;
+    std::string value;
+};
+
+bool less_param(const query_param& a, const query_param& b) {
+    if (a.name != b.name) return a.name < b.name;
+    return a.value < b.value;
+}
+
+// Canonical (decode then encode) form of one query name or value, appended to out.
+bool append_canonical_component(std::string& out, std::string_view raw, std::string& scratch) {
+    if (!needs_decoding(raw, true)) {
+        append_uri_encoded(out, raw, true);
+        return true;
+    }
+    scratch.clear();
+    if (!append_decoded(scratch, raw, true)) return false;
+    append_uri_encoded(out, scratch, true);
+    return true;
+}
+
+} // namespace
+
+void append_uri_encoded(std::string& out, std::string_view s, bool encode_slash) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t run = i;
+        while (run < s.size() && (k_unreserved[static_cast<unsigned char>(s[run])] ||
+                                  (!encode_slash && s[run] == '/'))) {
+            ++run;
+        }
+        out.append(s.data() + i, run - i);
+        if (run == s.size()) break;
+        auto b = static_cast<unsigned char>(s[run]);
+        const char esc[3] = {'%', k_upper_hex[b >> 4], k_upper_hex[b & 0xf]};
+        out.append(esc, 3);
+        i = run + 1;
+    }
+}
+
+std::string uri_encode(std::string_view s, bool encode_slash) {
+    std::string out;
+    out.reserve(s.size() + s.size() / 2);
+    append_uri_encoded(out, s, encode_slash);
+    return out;
+}
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_as_space) {
+    std::string out;
+    out.reserve(s.size());
+    if (!append_decoded(out, s, plus_as_space)) return std::nullopt;
+    return out;
+}
+
+target_parts split_target(std::string_view target) {
+    // Absolute-form (RFC 9112 section 3.2.2): keep what follows the authority.
+    if (starts_with_icase(target, "http://") || starts_with_icase(target, "https://")) {
+        auto after_scheme = target.find("//") + 2;
+        auto path_start = target.find_first_of("/?", after_scheme);
+        target =
+            path_start == std::string_view::npos ? std::string_view{} : target.substr(path_start);
+    }
+    auto q = target.find('?');
+    if (q == std::string_view::npos) return {target, {}};
+    return {target.substr(0, q), target.substr(q + 1)};
+}
+
+bool append_canonical_uri(std::string& out, std::string_view raw_path) {
+    if (raw_path.empty()) {
+        out.push_back('/');
+        return true;
+    }
+    if (!needs_decoding(raw_path, false)) {
+        append_uri_encoded(out, raw_path, false);
+        return true;
+    }
+    // Per-thread scratch: no allocation once it has grown to the usual path length.
+    thread_local std::string decoded;
+    decoded.clear();
+    if (!append_decoded(decoded, raw_path, false)) return false;
+    append_uri_encoded(out, decoded, false);
+    return true;
+}
+
+std::optional<std::string> canonical_uri(std::string_view raw_path) {
+    std::string out;
+    out.reserve(raw_path.size() + 16);
+    if (!append_canonical_uri(out, raw_path)) return std::nullopt;
+    return out;
+}
+
+bool append_canonical_query(std::string& out, std::string_view raw_query, bool exclude_signature) {
+    if (raw_query.empty()) return true;
+
+    // Per-thread pool of parameters whose strings keep their capacity between requests; only
+    // the first `count` entries are in use.
+    thread_local std::vector<query_param> params;
+    thread_local std::string scratch;
+    std::size_t count = 0;
+    std::size_t pos = 0;
+    while (pos <= raw_query.size()) {
+        auto amp = raw_query.find('&', pos);
+        if (amp == std::string_view::npos) amp = raw_query.size();
+        std::string_view piece = raw_query.substr(pos, amp - pos);
+        pos = amp + 1;
+        if (piece.empty()) continue;
+        auto eq = piece.find('=');
+        std::string_view raw_name = piece.substr(0, eq);
+        std::string_view raw_value =
+            eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
+        if (count == params.size()) params.emplace_back();
+        query_param& p = params[count];
+        p.name.clear();
+        p.value.clear();
+        if (!append_canonical_component(p.name, raw_name, scratch)) return false;
+        if (exclude_signature && p.name == "X-Amz-Signature") continue;
+        if (!append_canonical_component(p.value, raw_value, scratch)) return false;
+        ++count;
+    }
+    auto end = params.begin() + static_cast<std::ptrdiff_t>(count);
+    std::sort(params.begin(), end, less_param);
+    for (auto it = params.begin(); it != end; ++it) {
+        if (it != params.begin()) out.push_back('&');
+        out.append(it->name);
+        out.push_back('=');
+        out.append(it->value);
+    }
+    return true;
+}
+
+std::optional<std::string> canonical_query(std::string_view raw_query, bool exclude_signature) {
+    std::string out;
+    out.reserve(raw_query.size() + 16);
+    if (!append_canonical_query(out, raw_query, exclude_signature)) return std::nullopt;
+    return out;
+}
+
+void append_canonical_header_value(std::string& out, std::string_view value) {
+    std::size_t b = 0;
+    std::size_t e = value.size();
+    while (b < e && is_blank(value[b]))
+        ++b;
+    while (e > b && is_blank(value[e - 1]))
+        --e;
+    // Copy runs between blanks; each run of blanks becomes one space.
+    std::size_t i = b;
+    while (i < e) {
+        std::size_t run = i;
+        while (run < e && !is_blank(value[run]))
+            ++run;
+        out.append(value.data() + i, run - i);
+        if (run == e) break;
+        out.push_back(' ');
+        i = run;
+        while (i < e && is_blank(value[i]))
+            ++i;
+    }
+}
+
+bool append_canonical_headers(std::string& out, const http::fields& fields,
+                              const std::vector<std::string_view>& signed_headers) {
+    for (std::string_view name : signed_headers) {
+        // Beast keeps fields of the same name in order of arrival within equal_range.
+        auto range = fields.equal_range(name);
+        if (range.first == range.second) return false;
+        out.append(name);
+        out.push_back(':');
+        bool first = true;
+        for (auto it = range.first; it != range.second; ++it) {
+            if (!first) out.push_back(',');
+            first = false;
+            append_canonical_header_value(out, it->value());
+        }
+        out.push_back('\n');
+    }
+    return true;
+}
+
+std::optional<std::string> canonical_headers(const http::fields& fields,
+                                             const std::vector<std::string_view>& signed_headers) {
+    std::string out;
+    out.reserve(signed_headers.size() * 48);
+    if (!append_canonical_headers(out, fields, signed_headers)) return std::nullopt;
+    return out;
+}
+
+void append_signed_headers(std::string& out, const std::vector<std::string_view>& signed_headers) {
+    bool first = true;
+    for (auto n : signed_headers) {
+        if (!first) out.push_back(';');
+        first = false;
+        out.append(n);
+    }
+}
+
+std::string signed_headers_string(const std::vector<std::string_view>& signed_headers) {
+    std::string out;
+    std::size_t total = 0;
+    for (auto n : signed_headers)
+        total += n.size() + 1;
+    out.reserve(total);
+    append_signed_headers(out, signed_headers);
+    return out;
+}
+
+std::string canonical_request(std::string_view method, std::string_view canonical_uri,
+                              std::string_view canonical_query, std::string_view canonical_headers,
+                              std::string_view signed_headers, std::string_view payload_hash) {
+    std::string out;
+    out.reserve(method.size() + canonical_uri.size() + canonical_query.size() +
+                canonical_headers.size() + signed_headers.size() + payload_hash.size() + 5);
+    out.append(method);
+    out.push_back('\n');
+    out.append(canonical_uri);
+    out.push_back('\n');
+    out.append(canonical_query);
+    out.push_back('\n');
+    out.append(canonical_headers);
+    out.push_back('\n');
+    out.append(signed_headers);
+    out.push_back('\n');
+    out.append(payload_hash);
+    return out;
+}
+
+std::string credential_scope(std::string_view date, std::string_view region,
+                             std::string_view service) {
+    std::string out;
+    out.reserve(date.size() + region.size() + service.size() + k_terminator.size() + 3);
+    out.append(date);
+    out.push_back('/');
+    out.append(region);
+    out.push_back('/');
+    out.append(service);
+    out.push_back('/');
+    out.append(k_terminator);
+    return out;
+}
+
+void append_string_to_sign(std::string& out, std::string_view amz_date, std::string_view scope,
+                           std::string_view canonical_request) {
+    out.append(k_algorithm);
+    out.push_back('\n');
+    out.append(amz_date);
+    out.push_back('\n');
+    out.append(scope);
+    out.push_back('\n');
+    append_hex(out, crypto::sha256(canonical_request));
+}
+
+std::string string_to_sign(std::string_view amz_date, std::string_view scope,
+                           std::string_view canonical_request) {
+    std::string out;
+    out.reserve(k_algorithm.size() + amz_date.size() + scope.size() + 64 + 3);
+    append_string_to_sign(out, amz_date, scope, canonical_request);
+    return out;
+}
+
+signature_chars signature_of(std::string_view signing_key, std::string_view string_to_sign) {
+    auto mac = crypto::hmac_sha256(signing_key, string_to_sign);
+    signature_chars out{};
+    for (std::size_t i = 0; i < mac.size(); ++i) {
+        out[2 * i] = k_lower_hex[mac[i] >> 4];
+        out[2 * i + 1] = k_lower_hex[mac[i] & 0xf];
+    }
+    return out;
+}
+
+std::string signature_hex(std::string_view signing_key, std::string_view string_to_sign) {
+    auto sig = signature_of(signing_key, string_to_sign);
+    return std::string(sig.data(), sig.size());
+}
+
+std::string format_amz_date(std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    auto secs = floor<seconds>(t);
+    auto day = floor<days>(secs);
+    year_month_day ymd{day};
+    hh_mm_ss hms{secs - day};
+    auto put = [](char* p, unsigned v, int width) {
+        for (int i = width - 1; i >= 0; --i) {
+            p[i] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        }
+    };
+    std::string out(16, '0');
+    put(out.data(), static_cast<unsigned>(static_cast<int>(ymd.year())), 4);
+    put(out.data() + 4, static_cast<unsigned>(ymd.month()), 2);
+    put(out.data() + 6, static_cast<unsigned>(ymd.day()), 2);
+    out[8] = 'T';
+    put(out.data() + 9, static_cast<unsigned>(hms.hours().count()), 2);
+    put(out.data() + 11, static_cast<unsigned>(hms.minutes().count()), 2);
+    put(out.data() + 13, static_cast<unsigned>(hms.seconds().count()), 2);
+    out[15] = 'Z';
+    return out;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_view s) {
+    using namespace std::chrono;
+    if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
+    auto num = [&](std::size_t at, std::size_t width) -> int {
+        int v = 0;
+        for (std::size_t i = at; i < at + width; ++i) {
+            if (s[i] < '0' || s[i] > '9') return -1;
+            v = v * 10 + (s[i] - '0');
+        }
+        return v;
+    };
+    int y = num(0, 4), mo = num(4, 2), d = num(6, 2);
+    int h = num(9, 2), mi = num(11, 2), se = num(13, 2);
+    if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return std::nullopt;
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok() || h > 23 || mi > 59 || se > 59) return std::nullopt;
+    return sys_days{ymd} + hours{h} + minutes{mi} + seconds{se};
+}
+
+} // namespace s3ha::sigv4

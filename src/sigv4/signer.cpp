@@ -1,0 +1,175 @@
+#include "s3ha/sigv4/signer.hpp"
+
+#include "s3ha/core/errc.hpp"
+#include "s3ha/sigv4/canonical.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace s3ha::sigv4 {
+namespace {
+
+constexpr std::string_view k_service = "s3";
+
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool is_client_auth_param(std::string_view raw_name) {
+    auto name = percent_decode(raw_name, true);
+    if (!name) return false;
+    static constexpr std::string_view names[] = {
+        "X-Amz-Algorithm",     "X-Amz-Credential", "X-Amz-Date",          "X-Amz-Expires",
+        "X-Amz-SignedHeaders", "X-Amz-Signature",  "X-Amz-Security-Token"};
+    return std::find(std::begin(names), std::end(names), *name) != std::end(names);
+}
+
+bool iequals(std::string_view a, std::string_view lower_b) {
+    if (a.size() != lower_b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != lower_b[i]) return false;
+    }
+    return true;
+}
+
+// Headers the upstream signature covers besides host: what S3 needs signed (x-amz-*) and what
+// protects the body's meaning (content-md5, content-type).
+bool is_signed_upstream_icase(std::string_view name) {
+    return iequals(name, "content-md5") || iequals(name, "content-type") ||
+           (name.size() > 6 && iequals(name.substr(0, 6), "x-amz-"));
+}
+
+} // namespace
+
+void strip_client_auth(http::request_header<>& req) {
+    req.erase(http::field::authorization);
+    req.erase("X-Amz-Security-Token");
+
+    std::string_view target = req.target();
+    auto q = target.find('?');
+    if (q == std::string_view::npos) return;
+    std::string_view query = target.substr(q + 1);
+    std::string out(target.substr(0, q));
+    bool first = true;
+    bool changed = false;
+    std::size_t pos = 0;
+    while (pos <= query.size()) {
+        auto amp = query.find('&', pos);
+        if (amp == std::string_view::npos) amp = query.size();
+        std::string_view piece = query.substr(pos, amp - pos);
+        pos = amp + 1;
+        if (piece.empty()) continue;
+        if (is_client_auth_param(piece.substr(0, piece.find('=')))) {
+            changed = true;
+            continue;
+        }
+        out.push_back(first ? '?' : '&');
+        first = false;
+        out.append(piece);
+    }
+    if (changed) req.target(out);
+}
+
+namespace {
+
+// Per-thread buffers: signing allocates only the returned signature and what Beast copies.
+struct sign_workspace {
+    std::vector<std::string> name_pool; // lower-cased names; strings keep their capacity
+    std::vector<std::string_view> names;
+    std::string creq, sts, scope, authorization;
+};
+sign_workspace& thread_sign_workspace() {
+    thread_local sign_workspace ws = [] {
+        sign_workspace w;
+        w.name_pool.resize(16);
+        w.names.reserve(16);
+        w.creq.reserve(2048);
+        w.sts.reserve(256);
+        w.scope.reserve(64);
+        w.authorization.reserve(512);
+        return w;
+    }();
+    return ws;
+}
+
+} // namespace
+
+result<std::string> sign_request(http::request_header<>& req, const signing_params& p,
+                                 std::string_view payload_hash,
+                                 std::chrono::system_clock::time_point now,
+                                 signing_key_cache& keys) {
+    char amz_date_buf[16];
+    {
+        const std::string d = format_amz_date(now); // 16 chars: fits the SSO buffer
+        std::copy(d.begin(), d.end(), amz_date_buf);
+    }
+    const std::string_view amz_date(amz_date_buf, sizeof amz_date_buf);
+    const std::string_view date = amz_date.substr(0, 8);
+    req.set(http::field::host, p.host);
+    req.set("X-Amz-Date", amz_date);
+    req.set("X-Amz-Content-Sha256", payload_hash);
+
+    // Names to sign, lower-cased, sorted, unique (a repeated header is one entry).
+    sign_workspace& ws = thread_sign_workspace();
+    std::size_t count = 0;
+    auto add = [&](std::string_view name) {
+        if (count == ws.name_pool.size()) ws.name_pool.emplace_back();
+        std::string& n = ws.name_pool[count++];
+        n.assign(name);
+        for (char& c : n)
+            c = lower(c);
+    };
+    add("host");
+    for (const auto& f : req) {
+        auto name = f.name_string();
+        if (is_signed_upstream_icase(name)) add(name);
+    }
+    ws.names.assign(ws.name_pool.begin(),
+                    ws.name_pool.begin() + static_cast<std::ptrdiff_t>(count));
+    std::sort(ws.names.begin(), ws.names.end());
+    ws.names.erase(std::unique(ws.names.begin(), ws.names.end()), ws.names.end());
+
+    const auto target = split_target(req.target());
+    std::string& creq = ws.creq;
+    creq.clear();
+    creq.append(req.method_string());
+    creq.push_back('\n');
+    if (!append_canonical_uri(creq, target.path)) return errc::invalid_request;
+    creq.push_back('\n');
+    if (!append_canonical_query(creq, target.query)) return errc::invalid_request;
+    creq.push_back('\n');
+    if (!append_canonical_headers(creq, req, ws.names))
+        return errc::internal_error; // every name came from req itself
+    creq.push_back('\n');
+    const std::size_t signed_begin = creq.size();
+    append_signed_headers(creq, ws.names);
+    const std::string_view signed_headers(creq.data() + signed_begin, creq.size() - signed_begin);
+    creq.push_back('\n');
+    creq.append(payload_hash);
+
+    std::string& scope = ws.scope;
+    scope.clear();
+    scope.append(date).append("/").append(p.region).append("/").append(k_service).append("/");
+    scope.append(k_terminator);
+    ws.sts.clear();
+    append_string_to_sign(ws.sts, amz_date, scope, creq);
+    const std::string& key = keys.get(p.access_key, p.secret_key, date, p.region, k_service);
+    const signature_chars sig = signature_of(key, ws.sts);
+    const std::string_view sig_view(sig.data(), sig.size());
+
+    std::string& authorization = ws.authorization;
+    authorization.clear();
+    authorization.append(k_algorithm)
+        .append(" Credential=")
+        .append(p.access_key)
+        .append("/")
+        .append(scope)
+        .append(", SignedHeaders=")
+        .append(signed_headers)
+        .append(", Signature=")
+        .append(sig_view);
+    req.set(http::field::authorization, authorization);
+    return std::string(sig_view);
+}
+
+} // namespace s3ha::sigv4

@@ -1,0 +1,36 @@
+// The low-level HMAC-SHA256 in src/crypto/sha256.cpp against RFC 4231 (HMAC-SHA-256 test
+// vectors, https://www.rfc-editor.org/rfc/rfc4231), including the key-longer-than-a-block path.
+#include "s3ha/crypto/encoding.hpp"
+#include "s3ha/crypto/sha256.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace s3ha::crypto;
+
+TEST_CASE("hmac-sha256 RFC 4231 test cases 1, 6 and 7", "[unit][crypto]") {
+    CHECK(to_hex(as_bytes(hmac_sha256(std::string(20, '\x0b'), "Hi There"))) ==
+          "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    const std::string long_key(131, '\xaa');
+    CHECK(to_hex(as_bytes(
+              hmac_sha256(long_key, "Test Using Larger Than Block-Size Key - Hash Key First"))) ==
+          "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    CHECK(to_hex(as_bytes(hmac_sha256(
+              long_key, "This is a test using a larger than block-size key and a larger than "
+                        "block-size data. The key needs to be hashed before being used by the "
+                        "HMAC algorithm."))) ==
+          "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+    // Exactly one block of key is used as is.
+    CHECK(hmac_sha256(std::string(64, 'k'), "m") != hmac_sha256(std::string(63, 'k'), "m"));
+}
+
+TEST_CASE("sha256 one-shot agrees with the incremental hasher on multi-block input",
+          "[unit][crypto]") {
+    std::string data(1000, 'x');
+    for (std::size_t i = 0; i < data.size(); ++i)
+        data[i] = static_cast<char>(i * 7);
+    sha256_hasher h;
+    h.update(data.substr(0, 333));
+    h.update(data.substr(333));
+    CHECK(h.finish() == sha256(data));
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
