@@ -34,20 +34,14 @@ std::string_view virtual_host_bucket(std::string_view host,
 
 result<s3_address> resolve_s3_address(std::string_view host, std::string_view target,
                                       const std::vector<std::string>& virtual_host_domains) {
-    // Absolute-form (RFC 9112 §3.2.2): keep only the path and query.
-    if (target.starts_with("http://") || target.starts_with("https://")) {
-        auto authority = target.find("//") + 2;
-        auto slash = target.find_first_of("/?", authority);
-        target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-    }
-    if (target.empty() || (target.front() != '/' && target.front() != '?')) {
+    if (target.empty() || (target.front() != '/' && target.front() != '?' &&
+                           !target.starts_with("http://") && !target.starts_with("https://"))) {
         return errc::invalid_request;
     }
+    auto [raw_path, raw_query] = sigv4::split_target(target); // also takes absolute-form apart
     s3_address a;
-    auto qmark = target.find('?');
-    std::string_view path = target.substr(0, qmark);
-    if (qmark != std::string_view::npos) a.query = std::string(target.substr(qmark + 1));
-    if (path.empty()) path = "/";
+    a.query = std::string(raw_query);
+    std::string_view path = raw_path.empty() ? std::string_view("/") : raw_path;
 
     auto decoded = sigv4::percent_decode(path, false);
     if (!decoded) return errc::invalid_request;
@@ -75,17 +69,12 @@ bool query_has(std::string_view query, std::string_view name) noexcept {
 
 std::optional<std::string_view> query_value(std::string_view query,
                                             std::string_view name) noexcept {
-    while (!query.empty()) {
-        auto amp = query.find('&');
-        auto pair = query.substr(0, amp);
-        auto eq = pair.find('=');
-        if (pair.substr(0, eq) == name) {
-            return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-        }
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
-    }
-    return std::nullopt;
+    std::optional<std::string_view> found;
+    sigv4::for_each_query_param(query, [&](std::string_view n, std::string_view v) {
+        if (n == name) found = v;
+        return !found;
+    });
+    return found;
 }
 
 s3_operation classify_s3_operation(std::string_view method, const s3_address& a,

@@ -190,26 +190,19 @@ bool append_canonical_query(std::string& out, std::string_view raw_query, bool e
     thread_local std::vector<query_param> params;
     thread_local std::string scratch;
     std::size_t count = 0;
-    std::size_t pos = 0;
-    while (pos <= raw_query.size()) {
-        auto amp = raw_query.find('&', pos);
-        if (amp == std::string_view::npos) amp = raw_query.size();
-        std::string_view piece = raw_query.substr(pos, amp - pos);
-        pos = amp + 1;
-        if (piece.empty()) continue;
-        auto eq = piece.find('=');
-        std::string_view raw_name = piece.substr(0, eq);
-        std::string_view raw_value =
-            eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
+    bool ok = true;
+    for_each_query_param(raw_query, [&](std::string_view raw_name, std::string_view raw_value) {
         if (count == params.size()) params.emplace_back();
         query_param& p = params[count];
         p.name.clear();
         p.value.clear();
-        if (!append_canonical_component(p.name, raw_name, scratch)) return false;
-        if (exclude_signature && p.name == "X-Amz-Signature") continue;
-        if (!append_canonical_component(p.value, raw_value, scratch)) return false;
+        if (!append_canonical_component(p.name, raw_name, scratch)) return ok = false;
+        if (exclude_signature && p.name == "X-Amz-Signature") return true;
+        if (!append_canonical_component(p.value, raw_value, scratch)) return ok = false;
         ++count;
-    }
+        return true;
+    });
+    if (!ok) return false;
     auto end = params.begin() + static_cast<std::ptrdiff_t>(count);
     std::sort(params.begin(), end, less_param);
     for (auto it = params.begin(); it != end; ++it) {

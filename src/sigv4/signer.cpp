@@ -52,21 +52,19 @@ void strip_client_auth(http::request_header<>& req) {
     std::string out(target.substr(0, q));
     bool first = true;
     bool changed = false;
-    std::size_t pos = 0;
-    while (pos <= query.size()) {
-        auto amp = query.find('&', pos);
-        if (amp == std::string_view::npos) amp = query.size();
-        std::string_view piece = query.substr(pos, amp - pos);
-        pos = amp + 1;
-        if (piece.empty()) continue;
-        if (is_client_auth_param(piece.substr(0, piece.find('=')))) {
+    for_each_query_param(query, [&](std::string_view name, std::string_view value) {
+        if (is_client_auth_param(name)) {
             changed = true;
-            continue;
+            return true;
         }
         out.push_back(first ? '?' : '&');
         first = false;
-        out.append(piece);
-    }
+        // Both views point into `query`: copy the parameter exactly as it was sent ("k", "k=",
+        // "k=v"). A parameter without '=' has a default-constructed (null) value view.
+        const char* end = value.data() != nullptr ? value.data() + value.size() : name.end();
+        out.append(name.data(), end);
+        return true;
+    });
     if (changed) req.target(out);
 }
 

@@ -45,24 +45,6 @@ std::string_view trim_blanks(std::string_view s) {
     return s;
 }
 
-// Calls fn(raw_name, raw_value) for each non-empty `&`-separated piece of a query; stops early
-// when fn returns false.
-template <class Fn> void for_each_param(std::string_view query, Fn&& fn) {
-    std::size_t pos = 0;
-    while (pos < query.size()) {
-        auto amp = query.find('&', pos);
-        if (amp == std::string_view::npos) amp = query.size();
-        std::string_view piece = query.substr(pos, amp - pos);
-        pos = amp + 1;
-        if (piece.empty()) continue;
-        auto eq = piece.find('=');
-        std::string_view name = piece.substr(0, eq);
-        std::string_view value =
-            eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
-        if (!fn(name, value)) return;
-    }
-}
-
 // True when the raw query parameter name, percent-decoded as S3 reads it, is `name`. Plain
 // names (the usual case) are compared without decoding or allocating.
 bool name_is(std::string_view raw, std::string_view name) {
@@ -146,7 +128,7 @@ errc parse_presigned(std::string_view query, auth_inputs& in) {
     in.kind = auth_kind::presigned;
     bool have[6] = {};
     bool bad = false;
-    for_each_param(query, [&](std::string_view raw_name, std::string_view raw_value) {
+    for_each_query_param(query, [&](std::string_view raw_name, std::string_view raw_value) {
         int idx = -1;
         for (int i = 0; i < 6; ++i) {
             if (name_is(raw_name, names[i])) {
@@ -258,7 +240,7 @@ struct query_auth_presence {
 
 query_auth_presence find_query_auth(std::string_view query) {
     query_auth_presence p;
-    for_each_param(query, [&](std::string_view raw_name, std::string_view) {
+    for_each_query_param(query, [&](std::string_view raw_name, std::string_view) {
         if (name_is(raw_name, "X-Amz-Algorithm") || name_is(raw_name, "X-Amz-Credential") ||
             name_is(raw_name, "X-Amz-Signature")) {
             p.v4 = true;

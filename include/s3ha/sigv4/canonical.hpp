@@ -50,6 +50,24 @@ struct target_parts {
 };
 target_parts split_target(std::string_view target);
 
+/// Calls fn(raw_name, raw_value) for each non-empty `&`-separated parameter of a raw query, in
+/// order, still percent-encoded (a parameter without '=' has an empty value); stops early when fn
+/// returns false.
+template <class Fn> void for_each_query_param(std::string_view query, Fn&& fn) {
+    std::size_t pos = 0;
+    while (pos < query.size()) {
+        auto amp = query.find('&', pos);
+        if (amp == std::string_view::npos) amp = query.size();
+        std::string_view piece = query.substr(pos, amp - pos);
+        pos = amp + 1;
+        if (piece.empty()) continue;
+        auto eq = piece.find('=');
+        std::string_view value =
+            eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
+        if (!fn(piece.substr(0, eq), value)) return;
+    }
+}
+
 /// S3 canonical URI: the raw path percent-decoded once ('+' stays '+'), then uri_encode'd with
 /// '/' kept. No dot-segment or slash normalisation. Empty path -> "/". nullopt on a bad escape.
 std::optional<std::string> canonical_uri(std::string_view raw_path);
