@@ -1,5 +1,7 @@
 #include "s3ha/proxy/hop_by_hop.hpp"
 
+#include "s3ha/core/strings.hpp"
+
 #include <array>
 #include <boost/beast/core/string.hpp>
 #include <string>
@@ -10,19 +12,11 @@ namespace http = boost::beast::http;
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 // Calls f(element) for each element of a comma-separated header list, trimmed, empty ones skipped.
 template <class F> void for_each_list_element(std::string_view value, F&& f) {
     while (!value.empty()) {
         auto comma = value.find(',');
-        auto element = trim(value.substr(0, comma));
+        auto element = trim_ows(value.substr(0, comma));
         if (!element.empty()) f(element);
         if (comma == std::string_view::npos) break;
         value.remove_prefix(comma + 1);
@@ -64,7 +58,7 @@ bool via_contains(const http::fields& fields, std::string_view pseudonym) {
         for_each_list_element(it->value(), [&](std::string_view element) {
             auto space = element.find(' ');
             if (space == std::string_view::npos) return;
-            auto by = trim(element.substr(space + 1));
+            auto by = trim_ows(element.substr(space + 1));
             by = by.substr(0, by.find(' '));
             if (boost::beast::iequals(by, pseudonym)) found = true;
         });

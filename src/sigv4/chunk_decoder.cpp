@@ -1,6 +1,7 @@
 #include "s3ha/sigv4/chunk_decoder.hpp"
 
 #include "s3ha/core/errc.hpp"
+#include "s3ha/core/strings.hpp"
 #include "s3ha/crypto/encoding.hpp"
 
 namespace s3ha::sigv4 {
@@ -49,16 +50,6 @@ bool iequals(std::string_view a, std::string_view b) {
         }
     }
     return true;
-}
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
 }
 
 } // namespace

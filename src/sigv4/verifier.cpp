@@ -1,6 +1,7 @@
 #include "s3ha/sigv4/verifier.hpp"
 
 #include "s3ha/core/errc.hpp"
+#include "s3ha/core/strings.hpp"
 #include "s3ha/crypto/encoding.hpp"
 #include "s3ha/sigv4/canonical.hpp"
 
@@ -37,14 +38,6 @@ bool icase_less(std::string_view a, std::string_view b) {
     return a.size() < b.size();
 }
 
-std::string_view trim_blanks(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 // True when the raw query parameter name, percent-decoded as S3 reads it, is `name`. Plain
 // names (the usual case) are compared without decoding or allocating.
 bool name_is(std::string_view raw, std::string_view name) {
@@ -74,7 +67,7 @@ errc malformed(auth_kind kind) {
 // `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html
 errc parse_authorization(std::string_view value, auth_inputs& in) {
-    value = trim_blanks(value);
+    value = trim_ows(value);
     if (value.empty()) return errc::authorization_header_malformed;
     auto sp = value.find(' ');
     std::string_view algorithm = value.substr(0, sp);
@@ -88,7 +81,7 @@ errc parse_authorization(std::string_view value, auth_inputs& in) {
     while (pos <= rest.size()) {
         auto comma = rest.find(',', pos);
         if (comma == std::string_view::npos) comma = rest.size();
-        std::string_view part = trim_blanks(rest.substr(pos, comma - pos));
+        std::string_view part = trim_ows(rest.substr(pos, comma - pos));
         pos = comma + 1;
         auto eq = part.find('=');
         if (eq == std::string_view::npos) return errc::authorization_header_malformed;
