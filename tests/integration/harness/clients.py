@@ -127,6 +127,15 @@ def s3_env(endpoint: str, access_key: str, secret_key: str, region: str = "us-ea
             "S3_REGION": region}
 
 
+def node_major() -> int:
+    """Major version of /usr/bin/node (0 when it cannot be run)."""
+    try:
+        out = subprocess.run([NODE, "--version"], capture_output=True, text=True, timeout=30)
+        return int(out.stdout.strip().lstrip("v").split(".")[0])
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return 0
+
+
 def node_script(path: str | os.PathLike, env: Mapping[str, str] | None = None, *args: str,
                 timeout: float = DEFAULT_TIMEOUT, cwd=None) -> subprocess.CompletedProcess:
     """`/usr/bin/node PATH ARGS...` with a clean environment plus `env`.
