@@ -37,6 +37,7 @@ public:
             return "decoded length differs from x-amz-decoded-content-length";
         case errc::bad_digest: return "checksum does not match";
         case errc::invalid_request: return "invalid request";
+        case errc::invalid_uri: return "invalid URI";
         case errc::invalid_argument: return "invalid argument";
         case errc::request_header_too_large: return "request header too large";
         case errc::request_timeout: return "request timeout";

@@ -68,6 +68,8 @@ s3_error_info describe_error(const boost::system::error_code& ec) noexcept {
         return {status::bad_request, "BadDigest",
                 "The checksum you specified did not match the calculated checksum."};
     case errc::invalid_request: return {status::bad_request, "InvalidRequest", "Invalid Request"};
+    case errc::invalid_uri:
+        return {status::bad_request, "InvalidURI", "Couldn't parse the specified URI."};
     case errc::invalid_argument:
         return {status::bad_request, "InvalidArgument", "Invalid Argument"};
     case errc::request_header_too_large:

@@ -44,7 +44,7 @@ result<s3_address> resolve_s3_address(std::string_view host, std::string_view ta
     std::string_view path = raw_path.empty() ? std::string_view("/") : raw_path;
 
     auto decoded = sigv4::percent_decode(path, false);
-    if (!decoded) return errc::invalid_request;
+    if (!decoded) return errc::invalid_uri;
 
     if (auto bucket = virtual_host_bucket(host, virtual_host_domains); !bucket.empty()) {
         a.virtual_host = true;

@@ -132,9 +132,9 @@ result<std::string> sign_request(http::request_header<>& req, const signing_para
     creq.clear();
     creq.append(req.method_string());
     creq.push_back('\n');
-    if (!append_canonical_uri(creq, target.path)) return errc::invalid_request;
+    if (!append_canonical_uri(creq, target.path)) return errc::invalid_uri;
     creq.push_back('\n');
-    if (!append_canonical_query(creq, target.query)) return errc::invalid_request;
+    if (!append_canonical_query(creq, target.query)) return errc::invalid_uri;
     creq.push_back('\n');
     if (!append_canonical_headers(creq, req, ws.names))
         return errc::internal_error; // every name came from req itself

@@ -364,10 +364,10 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     creq.clear();
     creq.append(req.method_string());
     creq.push_back('\n');
-    if (!append_canonical_uri(creq, target.path)) return errc::invalid_request;
+    if (!append_canonical_uri(creq, target.path)) return errc::invalid_uri;
     creq.push_back('\n');
     if (!append_canonical_query(creq, target.query, kind == auth_kind::presigned))
-        return errc::invalid_request;
+        return errc::invalid_uri;
     creq.push_back('\n');
     if (!append_canonical_headers(creq, req, names)) return malformed(kind);
     creq.push_back('\n');

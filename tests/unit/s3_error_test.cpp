@@ -10,6 +10,7 @@ TEST_CASE("s3 errors map to the status and Code S3 uses", "[unit][s3_error]") {
     CHECK(sig.code == "SignatureDoesNotMatch");
     CHECK(describe_error(make_error_code(errc::request_expired)).code == "AccessDenied");
     CHECK(describe_error(make_error_code(errc::incomplete_body)).code == "IncompleteBody");
+    CHECK(describe_error(make_error_code(errc::invalid_uri)).code == "InvalidURI");
     auto no_backend = describe_error(make_error_code(errc::no_healthy_backend));
     CHECK(no_backend.status == boost::beast::http::status::service_unavailable);
     CHECK(no_backend.code == "ServiceUnavailable");

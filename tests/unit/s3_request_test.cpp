@@ -1,5 +1,7 @@
 #include "s3ha/http/s3_request.hpp"
 
+#include "s3ha/core/errc.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace s3ha;
@@ -50,7 +52,8 @@ TEST_CASE("virtual-hosted addresses become path-style", "[unit][s3_request]") {
 TEST_CASE("bad targets are rejected", "[unit][s3_request]") {
     CHECK_FALSE(resolve_s3_address("h", "*", {}).has_value());
     CHECK_FALSE(resolve_s3_address("h", "", {}).has_value());
-    CHECK_FALSE(resolve_s3_address("h", "/b/%zz", {}).has_value());
+    CHECK(resolve_s3_address("h", "*", {}).error() == errc::invalid_request);
+    CHECK(resolve_s3_address("h", "/b/%zz", {}).error() == errc::invalid_uri);
 }
 
 TEST_CASE("S3 operations are classified from method, address and query", "[unit][s3_request]") {

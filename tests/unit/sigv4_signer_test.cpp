@@ -167,5 +167,5 @@ TEST_CASE("sign_request refuses a target with a bad escape", "[unit][sigv4]") {
     auto req = make_request("GET", "/a%zz", {{"Host", "h"}});
     signing_key_cache keys;
     CHECK(sign_request(req, example_params, "UNSIGNED-PAYLOAD", example_time, keys).error() ==
-          errc::invalid_request);
+          errc::invalid_uri);
 }

@@ -485,7 +485,7 @@ TEST_CASE("verifier: signed headers, unsigned x-amz-*, content sha256", "[unit][
     auto bad_escape =
         make_request("GET", "/test%zz.txt",
                      get_object_headers(auth("host;range;x-amz-content-sha256;x-amz-date", "00")));
-    CHECK(verify_error(bad_escape) == errc::invalid_request);
+    CHECK(verify_error(bad_escape) == errc::invalid_uri);
 }
 
 TEST_CASE("verifier: presigned query parameter errors", "[unit][sigv4]") {

@@ -40,6 +40,7 @@ enum class errc {
 
     // --- request handling (http, proxy) ---
     invalid_request,          // syntactically valid HTTP but not acceptable
+    invalid_uri,              // a path or query with a bad %-escape
     invalid_argument,         // a header or query value is out of range
     request_header_too_large, // header section above server.max_header_size
     request_timeout,          // client too slow to send the header or the body

@@ -23,7 +23,7 @@ struct s3_address {
 /// Splits a request into bucket, key and the path-style path. `host` is the Host header value
 /// (port allowed); when it is `<bucket>.<domain>` for one of `virtual_host_domains` the request is
 /// virtual-hosted style. Fails with invalid_request for a target that is not origin-form or
-/// absolute-form, or bad percent-encoding in the path.
+/// absolute-form, and with invalid_uri for bad percent-encoding in the path.
 result<s3_address> resolve_s3_address(std::string_view host, std::string_view target,
                                       const std::vector<std::string>& virtual_host_domains);
 

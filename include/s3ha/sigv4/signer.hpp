@@ -31,7 +31,7 @@ struct signing_params {
 /// and X-Amz-Content-Sha256 to payload_hash (the hex SHA-256, UNSIGNED-PAYLOAD or the STREAMING-*
 /// value the body is forwarded with), signs host, content-md5, content-type and every x-amz-*
 /// header present, and sets Authorization. Returns the hex signature (the seed signature of a
-/// re-signed aws-chunked body). Fails with invalid_request only when the target has a bad
+/// re-signed aws-chunked body). Fails with invalid_uri only when the target has a bad
 /// %-escape (a verified request never has one).
 result<std::string> sign_request(http::request_header<>& req, const signing_params& p,
                                  std::string_view payload_hash,

@@ -25,7 +25,7 @@
 //   header auth: x-amz-content-sha256 missing, repeated, or not 64 hex / UNSIGNED-PAYLOAD /
 //   one of the three STREAMING-* values (also a signed one on a presigned request)
 //                                                             -> invalid_content_sha256
-//   a path or query with a bad %-escape                       -> invalid_request
+//   a path or query with a bad %-escape                       -> invalid_uri
 //   signature differs (constant-time compare)                 -> signature_does_not_match
 // Cheap checks run before any hashing. Error messages never carry secrets or signatures.
 #pragma once
