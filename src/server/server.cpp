@@ -1,5 +1,6 @@
 #include "s3ha/server/server.hpp"
 
+#include "s3ha/admin/admin_listener.hpp"
 #include "s3ha/core/log_scope.hpp"
 #include "s3ha/server/worker.hpp"
 #include "s3ha/upstream/backend.hpp"
@@ -61,6 +62,7 @@ struct server::impl {
     std::unique_ptr<net::ssl::context> server_tls;
     std::atomic<std::uint64_t> connections{0};
     std::vector<std::unique_ptr<worker>> workers;
+    std::unique_ptr<admin::admin_listener> admin;
     std::mutex mu;
     std::condition_variable cv;
     unsigned finished = 0;
@@ -107,6 +109,7 @@ server::server(std::shared_ptr<const config> cfg) : impl_(std::make_unique<impl>
         auto bound = s.workers.back()->bind(ep);
         ep.port(bound.port()); // port 0: the others join the port the first one got
     }
+    s.admin = std::make_unique<admin::admin_listener>(s.cfg);
     listen_address shown{c.server.listen.host, ep.port()};
     log_scope(s.log.get(), c.logging.format == log_format::json, "-", {})
         .info("listening on {} ({} workers, via {})", shown.to_string(), n, shared.via_pseudonym);
@@ -120,6 +123,7 @@ int server::run() {
     log_scope log(s.log.get(), json, "-", {});
     std::signal(SIGPIPE, SIG_IGN); // NOLINT: writes to closed sockets return EPIPE instead
 
+    s.admin->start();
     for (auto& w : s.workers) {
         w->start([&s] {
             std::lock_guard lock(s.mu);
@@ -149,6 +153,7 @@ int server::run() {
         w->force_stop();
     for (auto& w : s.workers)
         w->join();
+    s.admin->stop();
     log.info("stopped");
     return 0;
 }
