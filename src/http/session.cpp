@@ -12,7 +12,7 @@ namespace s3ha {
 
 namespace {
 
-constexpr std::size_t k_relay_buffer_size = 64 * 1024;
+constexpr std::size_t k_relay_buffer_size = std::size_t{64} * 1024;
 
 } // namespace
 
