@@ -1,14 +1,12 @@
-// Placeholder until the server wiring lands (another branch implements run_server).
 #include "s3ha/server/run.hpp"
 
-#include <iostream>
+#include "s3ha/server/server.hpp"
 
 namespace s3ha {
 
 int run_server(std::shared_ptr<const config> cfg) { // NOLINT(performance-unnecessary-value-param)
-    (void)cfg;
-    std::cerr << "s3ha: configuration loaded; proxy server not built yet\n";
-    return 2;
+    server s(std::move(cfg));
+    return s.run();
 }
 
 } // namespace s3ha

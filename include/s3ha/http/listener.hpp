@@ -1,0 +1,34 @@
+// The accept loop of one worker. server.max_connections is process-wide (an atomic shared by
+// every worker's listener): a connection above it still gets a session, which answers one
+// 503 SlowDown S3 error with Connection: close and closes (never a hang or a silent drop).
+// Thread affinity: the worker's thread.
+#pragma once
+
+#include "s3ha/core/net.hpp"
+#include "s3ha/proxy/proxy_context.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <atomic>
+#include <cstdint>
+
+namespace s3ha {
+
+class listener {
+public:
+    listener(proxy::proxy_context& ctx, net::ip::tcp::acceptor acceptor, net::ssl::context* tls,
+             std::atomic<std::uint64_t>& connections);
+
+    /// Accepts until stop(); spawns one session per connection on the acceptor's executor.
+    net::awaitable<void> run();
+    /// Stops accepting: closes the acceptor (the listening socket).
+    void stop() noexcept;
+
+private:
+    proxy::proxy_context& ctx_;
+    net::ip::tcp::acceptor acceptor_;
+    net::ssl::context* tls_;
+    std::atomic<std::uint64_t>& connections_;
+};
+
+} // namespace s3ha

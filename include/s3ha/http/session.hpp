@@ -1,0 +1,34 @@
+// One downstream connection: HTTP/1.1 keep-alive, requests handled strictly one after another
+// (so pipelined requests are answered in order), each handed to a proxy::forwarder.
+// Deadlines: server.header_read_timeout for a request header (and the TLS handshake),
+// server.idle_timeout between requests, server.body_read_timeout between body bytes (in the
+// forwarder). Limits: server.max_header_size (-> 400 RequestHeaderSectionTooLarge, then close);
+// no body limit (objects reach 5 TiB). Malformed HTTP -> 400 S3 XML error, then close.
+// Thread affinity: the worker's thread.
+#pragma once
+
+#include "s3ha/core/net.hpp"
+#include "s3ha/proxy/proxy_context.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+namespace s3ha {
+
+class session {
+public:
+    /// tls: the server TLS context when server.tls is on, else nullptr. over_limit: the
+    /// connection exceeds server.max_connections; it gets one 503 SlowDown and is closed.
+    session(proxy::proxy_context& ctx, net::ip::tcp::socket socket, net::ssl::context* tls,
+            bool over_limit);
+
+    /// Serves the connection until it closes.
+    net::awaitable<void> run();
+
+private:
+    proxy::proxy_context& ctx_;
+    net::ip::tcp::socket socket_;
+    net::ssl::context* tls_;
+    bool over_limit_;
+};
+
+} // namespace s3ha

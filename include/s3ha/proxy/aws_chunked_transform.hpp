@@ -1,0 +1,73 @@
+// What turns a downstream aws-chunked body into the upstream body, without sockets: every byte
+// goes through sigv4::chunk_decoder (chunk signatures, framing, decoded length, trailer
+// checksum) before it may go upstream, then is either
+//  - forward, signed variants: re-encoded with chunk_encoder for the backend's key (new chunk
+//    and trailer signatures, same chunk sizes);
+//  - forward, STREAMING-UNSIGNED-PAYLOAD-TRAILER: passed on as received (no signatures to
+//    change), the decoder still validating framing and trailer checksum;
+//  - decode: only the decoded payload.
+// The last output byte is held back until the decoder has verified the end of the body (final
+// chunk signature, trailer signature and checksum, decoded length): until then the backend can
+// never see a complete body, so aborting the upstream connection on a failure always leaves it
+// with a truncated request it rejects.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html
+// Thread affinity: one per request.
+#pragma once
+
+#include "s3ha/proxy/upstream_request.hpp"
+#include "s3ha/sigv4/chunk_decoder.hpp"
+#include "s3ha/sigv4/chunk_encoder.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace s3ha::proxy {
+
+class aws_chunked_transform final : private sigv4::chunk_sink {
+public:
+    /// up: the upstream request (mode chunked_forward or chunked_decode, variant set, and
+    /// chunk_signing for a forwarded signed variant). downstream: the client's chunk signing
+    /// context (required for signed variants). An inconsistent setup fails every feed with
+    /// internal_error.
+    aws_chunked_transform(const upstream_request& up,
+                          std::optional<sigv4::chunk_signing_context> downstream,
+                          std::size_t max_chunk_size);
+
+    /// Consumes downstream body bytes. On error nothing more is produced (sticky).
+    error_code feed(std::string_view in);
+    /// The downstream body ended; fails (incomplete_body...) unless the decoder reached its end.
+    error_code finish();
+    /// True once the whole body is verified (everything produced may go).
+    bool done() const noexcept { return decoder_.done() && !ec_; }
+
+    /// Output that may be sent upstream now.
+    std::string_view ready() const noexcept;
+    /// Marks n bytes of ready() as sent.
+    void consume(std::size_t n) noexcept;
+    /// Total output bytes produced so far (sent or not).
+    std::uint64_t produced() const noexcept { return produced_; }
+
+private:
+    void on_data(std::string_view verified_payload) override;
+    void on_chunk_end(std::size_t chunk_size, std::string_view chunk_signature_hex) override;
+    void on_trailer(std::string_view name, std::string_view value) override;
+    void on_end() override;
+    void append(std::string_view bytes);
+
+    body_mode mode_;
+    bool passthrough_; // forward of the unsigned variant: the input bytes as they are
+    sigv4::chunk_decoder decoder_;
+    std::optional<sigv4::chunk_encoder> encoder_;
+    std::vector<sigv4::chunk_trailer> trailers_;
+    std::string out_;
+    std::size_t out_pos_ = 0;
+    std::uint64_t produced_ = 0;
+    error_code ec_;
+};
+
+} // namespace s3ha::proxy

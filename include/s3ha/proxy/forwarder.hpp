@@ -1,0 +1,64 @@
+// One request end to end: authenticate, address, choose a backend, connect, answer
+// 100-continue, build and sign the upstream request, relay the body (plain or aws-chunked,
+// verified chunk by chunk), relay the response, and answer every failure with an S3 XML error.
+// A request that fails authentication never reaches a backend; a body that fails verification
+// or ends early aborts the upstream connection so the backend never stores it.
+// Thread affinity: the session's worker thread; one forwarder per downstream connection,
+// handling its requests one after another.
+#pragma once
+
+#include "s3ha/core/any_stream.hpp"
+#include "s3ha/core/log_scope.hpp"
+#include "s3ha/proxy/proxy_context.hpp"
+#include "s3ha/proxy/upstream_request.hpp"
+
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace s3ha::proxy {
+
+class forwarder {
+public:
+    /// down/down_buffer: the client connection and its read buffer; buffer: the session's fixed
+    /// relay buffer (both directions use it, one after the other).
+    forwarder(proxy_context& ctx, any_stream& down, beast::flat_buffer& down_buffer,
+              std::span<char> buffer, std::string connection_id);
+
+    /// Handles the request whose header `parser` has read (its body not yet). Returns true when
+    /// the downstream connection may carry another request.
+    net::awaitable<bool> handle(http::request_parser<http::buffer_body>& parser);
+
+    /// Answers an error that came before any request could be handled (a malformed or too large
+    /// header, too many connections) and closes: `Connection: close`.
+    net::awaitable<void> reject(const error_code& ec, std::string_view resource, unsigned version);
+
+private:
+    struct request_state;
+    struct attempt_result {
+        error_code ec;          // what to answer when no response was sent
+        bool committed = false; // the downstream body was consumed or a response started
+    };
+
+    net::awaitable<attempt_result> attempt(request_state& st, const upstream::backend& b);
+    net::awaitable<error_code> send_body(request_state& st, upstream::connection& conn,
+                                         class upstream_writer& writer, const upstream_request& up);
+    net::awaitable<std::size_t> read_body_piece(request_state& st, error_code& ec);
+    net::awaitable<attempt_result> relay_back(request_state& st, upstream::connection& conn,
+                                              http::response_parser<http::buffer_body>& rp,
+                                              bool request_complete);
+    net::awaitable<bool> respond_error(request_state& st, const error_code& ec);
+    net::awaitable<error_code> write_error(const error_code& ec, std::string_view resource,
+                                           std::string_view request_id, unsigned version, bool head,
+                                           bool keep_alive);
+    void access_log(const request_state& st) const;
+
+    proxy_context& ctx_;
+    any_stream& down_;
+    beast::flat_buffer& down_buffer_;
+    std::span<char> buffer_;
+    std::string connection_id_;
+};
+
+} // namespace s3ha::proxy

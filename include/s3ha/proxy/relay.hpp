@@ -1,0 +1,61 @@
+// The byte pumps of the data path, after Beast's relay example (example/doc/http_examples.hpp,
+// "relay"): a parser<buffer_body> and a serializer moving a message through one fixed buffer, so
+// an object of any size costs the same memory. Every read and write has a deadline.
+// Thread affinity: the worker thread of the session that owns both streams.
+#pragma once
+
+#include "s3ha/core/any_stream.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace s3ha::proxy {
+
+/// Writes one request upstream: the header, then body pieces, then the end of the body (the
+/// serializer adds HTTP chunk framing when the header says Transfer-Encoding: chunked).
+class upstream_writer {
+public:
+    /// idle_timeout: the deadline of each write.
+    upstream_writer(any_stream& stream, http::request_header<> header,
+                    std::chrono::milliseconds idle_timeout);
+    upstream_writer(const upstream_writer&) = delete;
+    upstream_writer& operator=(const upstream_writer&) = delete;
+
+    net::awaitable<error_code> write_header();
+    /// Writes one body piece (non-empty); the bytes must stay valid until it completes.
+    net::awaitable<error_code> write(std::string_view piece);
+    /// Ends the body (the last HTTP chunk when chunked); also writes the header if not done yet.
+    net::awaitable<error_code> finish();
+
+    bool header_written() const noexcept { return header_written_; }
+    std::uint64_t body_bytes() const noexcept { return body_bytes_; }
+
+private:
+    any_stream& stream_;
+    http::request<http::buffer_body> msg_;
+    http::request_serializer<http::buffer_body> sr_;
+    std::chrono::milliseconds idle_timeout_;
+    bool header_written_ = false;
+    std::uint64_t body_bytes_ = 0;
+};
+
+/// What relay_response did.
+struct response_relay_result {
+    error_code upstream_error;   ///< reading the response failed (after its header)
+    error_code downstream_error; ///< writing to the client failed
+    std::uint64_t body_bytes = 0;
+    bool complete = false; ///< the whole response went to the client
+};
+
+/// Streams the response whose header `rp` has read from upstream (rest of the body from
+/// `up`/`up_buffer`) to `down`, through `buffer`. The caller has already rewritten the header
+/// in rp.get() (hop-by-hop, keep-alive, framing). idle_timeout bounds each read and write.
+net::awaitable<response_relay_result>
+relay_response(any_stream& up, beast::flat_buffer& up_buffer,
+               http::response_parser<http::buffer_body>& rp, any_stream& down,
+               std::span<char> buffer, std::chrono::milliseconds upstream_idle_timeout,
+               std::chrono::milliseconds downstream_write_timeout);
+
+} // namespace s3ha::proxy

@@ -1,0 +1,61 @@
+// One shared-nothing worker: its own io_context and thread, its own listener (SO_REUSEPORT on
+// the common address), signing-key cache, upstream connection pool and backend selector.
+// Thread affinity: constructed and bound on the main thread; after start() everything but
+// stop()/force_stop()/join() runs on the worker's own thread.
+#pragma once
+
+#include "s3ha/http/listener.hpp"
+#include "s3ha/proxy/proxy_context.hpp"
+#include "s3ha/upstream/backend.hpp"
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace s3ha {
+
+class worker {
+public:
+    struct shared {
+        std::shared_ptr<const config> cfg;
+        std::shared_ptr<const sigv4::verifier> verifier;
+        std::vector<std::shared_ptr<const upstream::backend>> backends;
+        std::string via_pseudonym;
+        std::uint32_t request_id_prefix = 0;
+        std::shared_ptr<spdlog::logger> log;
+        std::shared_ptr<spdlog::logger> access_log;
+        net::ssl::context* server_tls = nullptr;
+        std::atomic<std::uint64_t>* connections = nullptr;
+    };
+
+    worker(unsigned id, const shared& s);
+    ~worker();
+    worker(const worker&) = delete;
+    worker& operator=(const worker&) = delete;
+
+    /// Opens this worker's listening socket on ep (SO_REUSEPORT, so every worker binds the same
+    /// address; the kernel spreads connections). Returns the bound endpoint (port 0 resolved).
+    /// Throws boost::system::system_error on failure (a start-up error).
+    net::ip::tcp::endpoint bind(const net::ip::tcp::endpoint& ep);
+    /// Starts the thread (accept loop and sessions). `done` is called on that thread when its
+    /// io_context has run out of work (after stop() and the drain).
+    void start(std::function<void()> done);
+    /// Drain: stop accepting, close idle keep-alive connections and pooled upstream ones, let
+    /// in-flight requests finish. Thread-safe (posted to the worker).
+    void stop();
+    /// Ends everything at once (drain timeout). Thread-safe.
+    void force_stop();
+    void join();
+
+private:
+    net::io_context ioc_{1};
+    proxy::proxy_context ctx_;
+    std::optional<listener> listener_;
+    net::ssl::context* server_tls_;
+    std::atomic<std::uint64_t>& connections_;
+    std::thread thread_;
+};
+
+} // namespace s3ha

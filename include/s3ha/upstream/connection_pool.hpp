@@ -1,0 +1,67 @@
+// Per-worker keep-alive pool of upstream connections, one idle list per backend, bounded by
+// routing.upstream_pool.max_idle_per_backend and aged out after upstream_pool.idle_timeout.
+// Thread affinity: one pool per worker; every call on the worker's thread (shared-nothing, as
+// nghttpx's per-worker connection pools).
+#pragma once
+
+#include "s3ha/config/config.hpp"
+#include "s3ha/core/any_stream.hpp"
+#include "s3ha/core/result.hpp"
+#include "s3ha/upstream/backend.hpp"
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <vector>
+
+namespace s3ha::upstream {
+
+/// One connection to a backend, connected and (https) TLS-handshaken.
+class connection {
+public:
+    connection(any_stream stream, const backend& target)
+        : stream_(std::move(stream)), target_(&target) {}
+
+    any_stream& stream() noexcept { return stream_; }
+    /// Read buffer of the upstream response parser (belongs to the connection: bytes the
+    /// backend sent ahead stay with it).
+    beast::flat_buffer& buffer() noexcept { return buffer_; }
+    const backend& target() const noexcept { return *target_; }
+    /// True when it came from the idle list (it may have been closed by the backend since).
+    bool reused() const noexcept { return reused_; }
+
+private:
+    friend class connection_pool;
+    any_stream stream_;
+    const backend* target_;
+    beast::flat_buffer buffer_;
+    bool reused_ = false;
+    std::chrono::steady_clock::time_point idle_since_{};
+};
+
+class connection_pool {
+public:
+    connection_pool(net::any_io_executor ex, upstream_pool_config cfg, std::size_t backend_count);
+
+    /// An idle connection to b that still looks alive, else a new one (resolve, connect and TLS
+    /// handshake within connect_timeout). fresh_only skips the idle list (the retry after a
+    /// pooled connection turned out dead). Errors: upstream_timeout (deadline),
+    /// upstream_connect_failed (resolve/connect/TLS failure).
+    net::awaitable<result<std::unique_ptr<connection>>>
+    acquire(const backend& b, std::chrono::milliseconds connect_timeout, bool fresh_only = false);
+
+    /// Returns a connection whose last exchange completed cleanly (request and response fully
+    /// transferred, both sides keep-alive). Closed when the idle list is full.
+    void release(std::unique_ptr<connection> c);
+
+    std::size_t idle_count(const backend& b) const noexcept;
+    /// Closes every idle connection (shutdown).
+    void clear() noexcept;
+
+private:
+    net::any_io_executor ex_;
+    upstream_pool_config cfg_;
+    std::vector<std::deque<std::unique_ptr<connection>>> idle_;
+};
+
+} // namespace s3ha::upstream

@@ -1,0 +1,106 @@
+#include "s3ha/http/session.hpp"
+
+#include "s3ha/core/errc.hpp"
+#include "s3ha/core/log_scope.hpp"
+#include "s3ha/proxy/forwarder.hpp"
+
+#include <limits>
+#include <memory>
+#include <optional>
+
+namespace s3ha {
+
+namespace {
+
+constexpr std::size_t k_relay_buffer_size = std::size_t{64} * 1024;
+
+} // namespace
+
+session::session(proxy::proxy_context& ctx, net::ip::tcp::socket socket, net::ssl::context* tls,
+                 bool over_limit)
+    : ctx_(ctx), socket_(std::move(socket)), tls_(tls), over_limit_(over_limit) {
+}
+
+net::awaitable<void> session::run() {
+    const auto& cfg = *ctx_.cfg;
+    const std::uint64_t key = ctx_.next_connection + 1;
+    const std::string conn_id = ctx_.new_connection_id();
+    log_scope log(ctx_.log.get(), cfg.logging.format == log_format::json, conn_id, {});
+
+    error_code ec;
+    socket_.set_option(net::ip::tcp::no_delay(true), ec);
+    auto stream = tls_ ? any_stream(beast::tcp_stream(std::move(socket_)), *tls_)
+                       : any_stream(beast::tcp_stream(std::move(socket_)));
+    ctx_.sessions[key] = {&stream, false};
+    struct unregister {
+        proxy::proxy_context& ctx;
+        std::uint64_t key;
+        ~unregister() { ctx.sessions.erase(key); }
+    } guard{ctx_, key};
+
+    if (stream.is_tls()) {
+        stream.tcp().expires_after(cfg.server.header_read_timeout);
+        co_await stream.tls().async_handshake(net::ssl::stream_base::server,
+                                              net::redirect_error(net::use_awaitable, ec));
+        if (ec) {
+            log.debug("TLS handshake failed: {}", ec.message());
+            stream.close();
+            co_return;
+        }
+    }
+
+    beast::flat_buffer buffer;
+    auto relay = std::make_unique<char[]>(k_relay_buffer_size);
+    proxy::forwarder fwd(ctx_, stream, buffer, std::span<char>(relay.get(), k_relay_buffer_size),
+                         conn_id);
+    std::optional<http::request_parser<http::buffer_body>> parser;
+
+    for (bool first = true;; first = false) {
+        if (!first && buffer.size() == 0) {
+            // Keep-alive: wait for the next request's first bytes within idle_timeout.
+            if (ctx_.stopping) break;
+            ctx_.sessions[key].idle = true;
+            stream.tcp().expires_after(cfg.server.idle_timeout);
+            const auto n = co_await stream.async_read_some(
+                buffer.prepare(4096), net::redirect_error(net::use_awaitable, ec));
+            ctx_.sessions[key].idle = false;
+            if (ec) break; // closed, idle timeout or drain: nothing was in flight
+            buffer.commit(n);
+        }
+
+        parser.emplace();
+        parser->header_limit(static_cast<std::uint32_t>(
+            std::min<std::uint64_t>(cfg.server.max_header_size, UINT32_MAX)));
+        // No body limit (objects reach 5 TiB). Not boost::none: Beast 1.74 compares
+        // `len > body_limit_` with the optional, which is always true for none.
+        parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+        stream.tcp().expires_after(cfg.server.header_read_timeout);
+        co_await http::async_read_header(stream, buffer, *parser,
+                                         net::redirect_error(net::use_awaitable, ec));
+        if (over_limit_) {
+            // Too many connections: one clean S3 error, whatever the request was.
+            co_await fwd.reject(errc::too_many_connections, "/",
+                                ec ? 11U : parser->get().version());
+            break;
+        }
+        if (ec) {
+            if (ec == http::error::end_of_stream || ec == net::error::eof ||
+                ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+                break;
+            }
+            if (ec == http::error::header_limit) {
+                co_await fwd.reject(errc::request_header_too_large, "/", 11);
+            } else if (ec == beast::error::timeout) {
+                co_await fwd.reject(errc::request_timeout, "/", 11);
+            } else {
+                log.info("malformed request: {}", ec.message());
+                co_await fwd.reject(errc::invalid_request, "/", 11);
+            }
+            break;
+        }
+        if (!co_await fwd.handle(*parser)) break;
+    }
+    stream.close();
+}
+
+} // namespace s3ha

@@ -1,0 +1,453 @@
+#include "s3ha/proxy/forwarder.hpp"
+
+#include "s3ha/core/errc.hpp"
+#include "s3ha/http/s3_error.hpp"
+#include "s3ha/http/s3_request.hpp"
+#include "s3ha/proxy/aws_chunked_transform.hpp"
+#include "s3ha/proxy/hop_by_hop.hpp"
+#include "s3ha/proxy/relay.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace s3ha::proxy {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// The client went away (as opposed to sending something wrong or too slowly).
+bool is_disconnect(const error_code& ec) {
+    return ec == http::error::end_of_stream || ec == http::error::partial_message ||
+           ec == net::error::eof || ec == net::error::connection_reset ||
+           ec == net::error::broken_pipe || ec == net::error::operation_aborted ||
+           ec == net::ssl::error::stream_truncated;
+}
+
+// A pooled connection the backend closed while idle shows one of these on first use.
+bool is_stale_connection(const error_code& ec) {
+    return ec == http::error::end_of_stream || ec == http::error::partial_message ||
+           ec == net::error::eof || ec == net::error::connection_reset ||
+           ec == net::error::broken_pipe || ec == net::ssl::error::stream_truncated;
+}
+
+error_code upstream_failure(const error_code& ec, bool committed) {
+    if (ec == beast::error::timeout) return make_error_code(errc::upstream_timeout);
+    return make_error_code(committed ? errc::slow_down : errc::upstream_protocol_error);
+}
+
+bool is_informational(http::status s) {
+    const auto code = static_cast<unsigned>(s);
+    return code >= 100 && code < 200 && s != http::status::switching_protocols;
+}
+
+} // namespace
+
+struct forwarder::request_state {
+    request_state(http::request_parser<http::buffer_body>& p, log_scope l) : parser(p), log(l) {}
+
+    http::request_parser<http::buffer_body>& parser;
+    log_scope log;
+    std::string id;
+    std::string method;
+    std::string resource;
+    unsigned version = 11;
+    bool head = false;
+    steady_clock::time_point start = steady_clock::now();
+    std::optional<sigv4::verified_request> auth;
+    s3_address address;
+    bool expect_continue = false;
+    bool continue_sent = false;
+    std::uint64_t bytes_in = 0;  // downstream body bytes read
+    std::uint64_t bytes_out = 0; // response body bytes written
+    unsigned status = 0;
+    std::string backend = "-";
+    bool response_started = false;
+    bool downstream_broken = false; // the client went away or its connection is unusable
+    error_code body_error;          // why the downstream body could not be read (if it could not)
+};
+
+forwarder::forwarder(proxy_context& ctx, any_stream& down, beast::flat_buffer& down_buffer,
+                     std::span<char> buffer, std::string connection_id)
+    : ctx_(ctx), down_(down), down_buffer_(down_buffer), buffer_(buffer),
+      connection_id_(std::move(connection_id)) {
+}
+
+net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& parser) {
+    const auto& cfg = *ctx_.cfg;
+    const auto& req = parser.get();
+    request_state st{parser, log_scope(ctx_.log.get(), cfg.logging.format == log_format::json,
+                                       connection_id_, {})};
+    st.id = ctx_.new_request_id();
+    st.log.set_request(st.id);
+    st.method = std::string(req.method_string());
+    st.version = req.version();
+    st.head = req.method() == http::verb::head;
+    {
+        std::string_view target = req.target();
+        st.resource = std::string(target.substr(0, target.find('?')));
+    }
+    st.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+
+    auto fail = [&](const error_code& ec) { return respond_error(st, ec); };
+
+    // A request that already went through this proxy would loop forever (RFC 9110 §7.6.3).
+    if (via_contains(req, ctx_.via_pseudonym)) co_return co_await fail(errc::loop_detected);
+
+    auto address =
+        resolve_s3_address(req[http::field::host], req.target(), cfg.server.virtual_host_domains);
+    if (!address) co_return co_await fail(address.error());
+    st.address = std::move(*address);
+    if (!st.address.path.empty()) st.resource = st.address.path;
+
+    if (sigv4::has_signature(req)) {
+        auto verified = ctx_.verifier->verify(req, std::chrono::system_clock::now(), ctx_.keys);
+        if (!verified) {
+            st.log.info("authentication failed: {}", verified.error().message());
+            co_return co_await fail(verified.error());
+        }
+        st.auth = std::move(*verified);
+    } else if (!cfg.server.allow_anonymous) {
+        co_return co_await fail(errc::access_denied);
+    }
+
+    // Backend selection: one attempt per chosen backend; failover (another attempt while
+    // nothing is committed) comes with the pool.
+    attempt_result r;
+    for (unsigned n = 0;; ++n) {
+        const upstream::backend* b = ctx_.selector->select(n);
+        if (b == nullptr) {
+            r = {make_error_code(errc::no_healthy_backend), false};
+            break;
+        }
+        st.backend = b->name();
+        r = co_await attempt(st, *b);
+        break;
+    }
+
+    bool keep_alive = false;
+    if (!r.ec) {
+        keep_alive =
+            !st.downstream_broken && req.keep_alive() && parser.is_done() && !ctx_.stopping;
+        // relay_back decided the downstream Connection header; it is authoritative.
+        keep_alive = keep_alive && st.status != 0 && st.response_started;
+    } else if (st.response_started || st.downstream_broken) {
+        keep_alive = false; // cannot answer any more: just close
+    } else {
+        keep_alive = co_await fail(r.ec);
+        co_return keep_alive;
+    }
+    access_log(st);
+    co_return keep_alive;
+}
+
+net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
+                                                             const upstream::backend& b) {
+    const auto& cfg = *ctx_.cfg;
+    const auto& retries = cfg.routing.retries;
+    auto& parser = st.parser;
+
+    std::optional<std::uint64_t> content_length;
+    if (auto cl = parser.content_length()) content_length = *cl;
+    downstream_request down{parser.get(), content_length, parser.chunked()};
+    auto built =
+        build_upstream_request(down, st.address, st.auth ? &*st.auth : nullptr, b,
+                               ctx_.via_pseudonym, std::chrono::system_clock::now(), ctx_.keys);
+    if (!built) co_return attempt_result{built.error(), false};
+    const upstream_request& up = *built;
+    // A decoded empty body is complete as soon as its header is: hold the header back until
+    // the aws-chunked body has been verified.
+    const bool lazy_header = up.mode == body_mode::chunked_decode && up.content_length == 0;
+
+    for (int tries = 0; tries < 2; ++tries) {
+        auto acquired = co_await ctx_.pool.acquire(b, retries.connect_timeout, tries > 0);
+        if (!acquired) {
+            st.log.warn("backend {}: connect failed: {}", b.name(), acquired.error().message());
+            co_return attempt_result{acquired.error(), false};
+        }
+        std::unique_ptr<upstream::connection> conn = std::move(*acquired);
+
+        // 100-continue only once the backend is ready, so a failing backend can still be
+        // replaced before the client sends its body (RFC 9110 §10.1.1).
+        if (st.expect_continue && !st.continue_sent) {
+            http::response<http::empty_body> cont{http::status::continue_, st.version};
+            error_code ec;
+            down_.tcp().expires_after(cfg.server.idle_timeout);
+            co_await http::async_write(down_, cont, net::redirect_error(net::use_awaitable, ec));
+            if (ec) {
+                st.downstream_broken = true;
+                conn->stream().close();
+                st.log.info("client went away before sending its body: {}", ec.message());
+                co_return attempt_result{ec, true};
+            }
+            st.continue_sent = true;
+        }
+
+        upstream_writer writer(conn->stream(), up.header, retries.idle_timeout);
+        error_code ec;
+        if (up.mode == body_mode::none) {
+            ec = co_await writer.finish();
+        } else if (!lazy_header) {
+            ec = co_await writer.write_header();
+        }
+        if (ec) {
+            const bool retry = conn->reused() && tries == 0 && st.bytes_in == 0;
+            conn->stream().abort();
+            if (retry && is_stale_connection(ec)) {
+                st.log.debug("pooled connection to {} was closed; retrying on a new one", b.name());
+                continue;
+            }
+            co_return attempt_result{upstream_failure(ec, false), false};
+        }
+
+        bool request_complete = true;
+        if (up.mode != body_mode::none) {
+            ec = co_await send_body(st, *conn, writer, up);
+            if (ec) {
+                // Abort: the backend must never see this body as complete.
+                if (st.downstream_broken || st.body_error) {
+                    conn->stream().abort();
+                    co_return attempt_result{ec, true};
+                }
+                request_complete = false; // the upstream write failed; maybe it answered early
+            }
+        }
+
+        std::optional<http::response_parser<http::buffer_body>> rp;
+        auto& upstream = conn->stream();
+        error_code rec;
+        // Informational responses (e.g. the backend's own 100 Continue) are not relayed.
+        do {
+            rp.emplace();
+            rp->body_limit(std::numeric_limits<std::uint64_t>::max());
+            rp->header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                cfg.server.max_header_size * 2, std::numeric_limits<std::uint32_t>::max())));
+            if (st.head) rp->skip(true);
+            // After a failed body write, only wait briefly for an early answer (e.g. 403).
+            upstream.tcp().expires_after(
+                request_complete ? retries.response_header_timeout
+                                 : std::min(retries.response_header_timeout, milliseconds(1000)));
+            co_await http::async_read_header(upstream, conn->buffer(), *rp,
+                                             net::redirect_error(net::use_awaitable, rec));
+        } while (!rec && is_informational(rp->get().result()));
+        if (rec) {
+            const bool retry = conn->reused() && tries == 0 && up.mode == body_mode::none &&
+                               is_stale_connection(rec);
+            conn->stream().abort();
+            if (retry) {
+                st.log.debug("pooled connection to {} was closed; retrying on a new one", b.name());
+                continue;
+            }
+            st.log.warn("backend {}: no response: {}", b.name(),
+                        (request_complete ? rec : ec).message());
+            co_return attempt_result{upstream_failure(request_complete ? rec : ec, st.bytes_in > 0),
+                                     st.bytes_in > 0};
+        }
+        if (!request_complete) {
+            st.log.info("backend {} answered before the whole body was sent", b.name());
+        }
+        auto r = co_await relay_back(st, *conn, *rp, request_complete);
+        if (!r.ec && request_complete && rp->is_done() && rp->keep_alive() && !rp->need_eof()) {
+            ctx_.pool.release(std::move(conn));
+        } else {
+            conn->stream().close();
+        }
+        co_return r;
+    }
+    co_return attempt_result{make_error_code(errc::upstream_connect_failed), false};
+}
+
+net::awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_code& ec) {
+    auto& parser = st.parser;
+    ec = {};
+    if (parser.is_done()) co_return 0;
+    parser.get().body().data = buffer_.data();
+    parser.get().body().size = buffer_.size();
+    down_.tcp().expires_after(ctx_.cfg->server.body_read_timeout);
+    co_await http::async_read(down_, down_buffer_, parser,
+                              net::redirect_error(net::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    const std::size_t n = buffer_.size() - parser.get().body().size;
+    st.bytes_in += n;
+    if (ec) {
+        if (is_disconnect(ec)) {
+            st.downstream_broken = true;
+            st.log.info("client disconnected during the request body ({} bytes read): {}",
+                        st.bytes_in, ec.message());
+            ec = make_error_code(errc::incomplete_body);
+        } else if (ec == beast::error::timeout) {
+            st.log.info("client too slow sending the body ({} bytes read)", st.bytes_in);
+            ec = make_error_code(errc::request_timeout);
+        } else {
+            st.log.info("malformed request body: {}", ec.message());
+            ec = make_error_code(errc::invalid_request);
+        }
+        st.body_error = ec;
+        co_return 0;
+    }
+    co_return n;
+}
+
+net::awaitable<error_code> forwarder::send_body(request_state& st, upstream::connection& conn,
+                                                upstream_writer& writer,
+                                                const upstream_request& up) {
+    (void)conn;
+    error_code ec;
+    auto& parser = st.parser;
+    if (up.mode == body_mode::plain) {
+        while (!parser.is_done()) {
+            const std::size_t n = co_await read_body_piece(st, ec);
+            if (ec) co_return ec;
+            if (n == 0) continue;
+            ec = co_await writer.write(std::string_view(buffer_.data(), n));
+            if (ec) co_return ec;
+        }
+        co_return co_await writer.finish();
+    }
+
+    std::optional<sigv4::chunk_signing_context> client_ctx;
+    if (st.auth && up.variant && sigv4::is_signed(*up.variant)) {
+        client_ctx = sigv4::chunk_signing_context{st.auth->signing_key, st.auth->amz_date,
+                                                  st.auth->scope, st.auth->signature};
+    }
+    aws_chunked_transform transform(up, std::move(client_ctx), ctx_.cfg->server.max_aws_chunk_size);
+    auto flush = [&]() -> net::awaitable<error_code> {
+        for (auto ready = transform.ready(); !ready.empty(); ready = transform.ready()) {
+            if (up.content_length && writer.body_bytes() + ready.size() > *up.content_length) {
+                co_return make_error_code(errc::invalid_request);
+            }
+            auto wec = co_await writer.write(ready);
+            if (wec) co_return wec;
+            transform.consume(ready.size());
+        }
+        co_return error_code{};
+    };
+    while (true) {
+        if (parser.is_done()) {
+            ec = transform.finish();
+        } else {
+            const std::size_t n = co_await read_body_piece(st, ec);
+            if (!ec) ec = transform.feed(std::string_view(buffer_.data(), n));
+        }
+        if (ec) {
+            if (!st.body_error) {
+                st.log.info("aws-chunked body rejected: {}", ec.message());
+                st.body_error = ec;
+            }
+            co_return ec;
+        }
+        if (auto fec = co_await flush()) {
+            if (fec == errc::invalid_request) {
+                st.log.warn("re-encoded aws-chunked body exceeds the Content-Length");
+                st.body_error = fec;
+            }
+            co_return fec;
+        }
+        if (transform.done() && parser.is_done()) break;
+    }
+    if (up.content_length && writer.body_bytes() != *up.content_length) {
+        st.log.warn("upstream body length {} differs from the Content-Length {}",
+                    writer.body_bytes(), *up.content_length);
+        st.body_error = make_error_code(errc::invalid_request);
+        co_return st.body_error;
+    }
+    co_return co_await writer.finish();
+}
+
+net::awaitable<forwarder::attempt_result>
+forwarder::relay_back(request_state& st, upstream::connection& conn,
+                      http::response_parser<http::buffer_body>& rp, bool request_complete) {
+    const auto& cfg = *ctx_.cfg;
+    auto& res = rp.get();
+    strip_hop_by_hop(res);
+    res.set("x-s3ha-request-id", st.id);
+    res.version(st.version);
+    bool keep_alive =
+        request_complete && st.parser.is_done() && st.parser.get().keep_alive() && !ctx_.stopping;
+    if (!rp.is_done()) {
+        const bool length_known = rp.content_length().has_value() && !rp.chunked();
+        if (!length_known) {
+            // Chunked, or delimited by the backend closing: chunk it for HTTP/1.1 clients,
+            // close-delimit it for HTTP/1.0 ones (RFC 9112 §6.3).
+            if (st.version >= 11) {
+                res.chunked(true);
+            } else {
+                keep_alive = false;
+            }
+        }
+    }
+    res.keep_alive(keep_alive);
+    st.status = res.result_int();
+    st.response_started = true;
+    if (!keep_alive) st.downstream_broken = true; // close after this response
+
+    auto r = co_await relay_response(conn.stream(), conn.buffer(), rp, down_, buffer_,
+                                     cfg.routing.retries.idle_timeout, cfg.server.idle_timeout);
+    st.bytes_out = r.body_bytes;
+    if (r.downstream_error) {
+        st.downstream_broken = true;
+        st.log.info("client disconnected during the response: {}", r.downstream_error.message());
+        co_return attempt_result{r.downstream_error, true};
+    }
+    if (r.upstream_error) {
+        st.downstream_broken = true;
+        st.log.warn("backend {} failed during the response body: {}", st.backend,
+                    r.upstream_error.message());
+        co_return attempt_result{upstream_failure(r.upstream_error, true), true};
+    }
+    co_return attempt_result{{}, true};
+}
+
+net::awaitable<bool> forwarder::respond_error(request_state& st, const error_code& ec) {
+    // The connection stays usable only if the request body has been read completely.
+    const bool keep_alive = !st.downstream_broken && st.parser.is_done() &&
+                            st.parser.get().keep_alive() && !ctx_.stopping;
+    const auto info = describe_error(ec);
+    st.status = static_cast<unsigned>(info.status);
+    if (st.downstream_broken && (st.body_error == errc::incomplete_body || st.response_started)) {
+        access_log(st); // the client is gone: nobody to answer
+        co_return false;
+    }
+    auto wec = co_await write_error(ec, st.resource, st.id, st.version, st.head, keep_alive);
+    access_log(st);
+    co_return keep_alive && !wec;
+}
+
+net::awaitable<error_code> forwarder::write_error(const error_code& ec, std::string_view resource,
+                                                  std::string_view request_id, unsigned version,
+                                                  bool head, bool keep_alive) {
+    const auto info = describe_error(ec);
+    http::response<http::string_body> res{info.status, version};
+    res.set(http::field::content_type, "application/xml");
+    res.set("x-amz-request-id", request_id);
+    res.set("x-s3ha-request-id", request_id);
+    if (info.status == http::status::service_unavailable) res.set(http::field::retry_after, "1");
+    if (!head) res.body() = render_s3_error_xml(info.code, info.message, resource, request_id);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    error_code wec;
+    down_.tcp().expires_after(ctx_.cfg->server.idle_timeout);
+    co_await http::async_write(down_, res, net::redirect_error(net::use_awaitable, wec));
+    co_return wec;
+}
+
+net::awaitable<void> forwarder::reject(const error_code& ec, std::string_view resource,
+                                       unsigned version) {
+    const auto id = ctx_.new_request_id();
+    log_scope log(ctx_.log.get(), ctx_.cfg->logging.format == log_format::json, connection_id_, id);
+    log.info("rejected: {}", describe_error(ec).code);
+    co_await write_error(ec, resource, id, version, false, false);
+}
+
+void forwarder::access_log(const request_state& st) const {
+    if (!ctx_.access_log) return;
+    const auto ms =
+        std::chrono::duration_cast<milliseconds>(steady_clock::now() - st.start).count();
+    log_scope log(ctx_.access_log.get(), ctx_.cfg->logging.format == log_format::json,
+                  connection_id_, st.id);
+    log.info("{} {} {} in={} out={} ms={} backend={}", st.method, st.resource, st.status,
+             st.bytes_in, st.bytes_out, ms, st.backend);
+}
+
+} // namespace s3ha::proxy

@@ -1,0 +1,94 @@
+#include "s3ha/proxy/relay.hpp"
+
+namespace s3ha::proxy {
+
+upstream_writer::upstream_writer(any_stream& stream, http::request_header<> header,
+                                 std::chrono::milliseconds idle_timeout)
+    : stream_(stream), msg_(std::move(header)), sr_(msg_), idle_timeout_(idle_timeout) {
+    msg_.body().data = nullptr;
+    msg_.body().size = 0;
+    msg_.body().more = true;
+}
+
+net::awaitable<error_code> upstream_writer::write_header() {
+    error_code ec;
+    stream_.tcp().expires_after(idle_timeout_);
+    co_await http::async_write_header(stream_, sr_, net::redirect_error(net::use_awaitable, ec));
+    if (!ec) header_written_ = true;
+    co_return ec;
+}
+
+net::awaitable<error_code> upstream_writer::write(std::string_view piece) {
+    error_code ec;
+    if (piece.empty()) co_return ec;
+    msg_.body().data = const_cast<char*>(piece.data()); // NOLINT: buffer_body takes void*
+    msg_.body().size = piece.size();
+    msg_.body().more = true;
+    stream_.tcp().expires_after(idle_timeout_);
+    co_await http::async_write(stream_, sr_, net::redirect_error(net::use_awaitable, ec));
+    // need_buffer: the serializer wrote the piece and wants the next one.
+    if (ec == http::error::need_buffer) ec = {};
+    if (!ec) {
+        header_written_ = true;
+        body_bytes_ += piece.size();
+    }
+    co_return ec;
+}
+
+net::awaitable<error_code> upstream_writer::finish() {
+    error_code ec;
+    msg_.body().data = nullptr;
+    msg_.body().size = 0;
+    msg_.body().more = false;
+    stream_.tcp().expires_after(idle_timeout_);
+    co_await http::async_write(stream_, sr_, net::redirect_error(net::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (!ec) header_written_ = true;
+    co_return ec;
+}
+
+net::awaitable<response_relay_result>
+relay_response(any_stream& up, beast::flat_buffer& up_buffer,
+               http::response_parser<http::buffer_body>& rp, any_stream& down,
+               std::span<char> buffer, std::chrono::milliseconds upstream_idle_timeout,
+               std::chrono::milliseconds downstream_write_timeout) {
+    response_relay_result r;
+    auto& msg = rp.get();
+    http::response_serializer<http::buffer_body> sr(msg);
+    error_code ec;
+    do {
+        if (!rp.is_done()) {
+            msg.body().data = buffer.data();
+            msg.body().size = buffer.size();
+            up.tcp().expires_after(upstream_idle_timeout);
+            co_await http::async_read(up, up_buffer, rp,
+                                      net::redirect_error(net::use_awaitable, ec));
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) {
+                r.upstream_error = ec;
+                co_return r;
+            }
+            msg.body().size = buffer.size() - msg.body().size;
+            msg.body().data = buffer.data();
+            msg.body().more = !rp.is_done();
+        } else {
+            msg.body().data = nullptr;
+            msg.body().size = 0;
+            msg.body().more = false;
+        }
+        const auto n = msg.body().size;
+        down.tcp().expires_after(downstream_write_timeout);
+        co_await http::async_write(down, sr, net::redirect_error(net::use_awaitable, ec));
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) {
+            r.downstream_error = ec;
+            co_return r;
+        }
+        r.body_bytes += n;
+        if (!msg.body().more) break; // the end of the body was written
+    } while (!rp.is_done() || !sr.is_done());
+    r.complete = true;
+    co_return r;
+}
+
+} // namespace s3ha::proxy
