@@ -64,17 +64,17 @@ procs_start() {
 
 procs_alive() { kill -0 "$1" 2>/dev/null; }
 
-# `procs_wait_http URL PID TIMEOUT_S [what]`: until URL answers with any HTTP status. Fails
-# early when PID exits.
+# `procs_wait_http URL PID TIMEOUT_S [WHAT [LOG]]`: until URL answers with any HTTP status.
+# Fails early when PID exits; on failure prints the last lines of LOG (if given) to stderr.
 procs_wait_http() {
-    local url=$1 pid=$2 timeout=$3 what=${4:-$1} deadline=$((SECONDS + $3))
+    local url=$1 pid=$2 timeout=$3 what=${4:-$1} log=${5:-} deadline=$((SECONDS + $3)) why
     while ! curl -s -o /dev/null --noproxy '*' --max-time 1 "$url"; do
-        if ! procs_alive "$pid"; then
-            echo "error: $what (pid $pid) exited before it was ready" >&2
-            return 1
-        fi
-        if ((SECONDS >= deadline)); then
-            echo "error: $what not ready after ${timeout}s" >&2
+        why=
+        procs_alive "$pid" || why="exited before it was ready"
+        ((SECONDS < deadline)) || why="not ready after ${timeout}s"
+        if [[ -n $why ]]; then
+            echo "error: $what (pid $pid) $why" >&2
+            [[ -z $log ]] || tail -n 20 "$log" | sed "s|^|  $what log: |" >&2
             return 1
         fi
         sleep 0.1
