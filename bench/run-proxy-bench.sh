@@ -79,6 +79,8 @@ note() { meta notes "$1"; echo "bench: note: $1"; }
 run_client() { procs_clean_env "$work/client" "$@"; } # wrk/curl/python with a clean environment
 
 echo "bench: scratch folder $work"
+# Other work on the machine (a compile) skews every column: record the load before the run.
+meta load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
 head -c 4096 /dev/urandom >"$work/www/$bucket/small-4k"
 echo "bench: generating the ${large_mib} MiB object"
 head -c $((large_mib * 1024 * 1024)) /dev/urandom >"$work/www/$bucket/large"
@@ -254,6 +256,7 @@ done
 [[ -z ${haproxy_pid:-} ]] || meta haproxy_vmhwm_kib "$(procs_peak_rss_kib "$haproxy_pid")"
 [[ -z $s3ha_pid ]] || meta s3ha_vmhwm_kib "$(procs_peak_rss_kib "$s3ha_pid")"
 if [[ -n $s3ha_pid ]] && ! procs_alive "$s3ha_pid"; then note "s3ha exited during the run (see its log)."; fi
+meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 meta cores "$(nproc)"

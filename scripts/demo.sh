@@ -223,19 +223,20 @@ self_test() {
     head -c $((3 * 1024 * 1024 + 123)) /dev/urandom >"$t/in.bin"
     local want
     want=$(sha256sum <"$t/in.bin" | cut -d' ' -f1)
-    echo "self-test: put $key (sha256 $want) through $endpoint"
-    # The first request may arrive before the health checker has marked a backend up: retry
-    # the put for a bounded time.
+    # s3ha answers 503 until its health checker has marked a backend up: wait (bounded) until
+    # HEAD bucket succeeds, then run each step once. (`s3 ls` of an empty bucket exits 1.)
+    echo "self-test: waiting until s3ha answers HEAD $bucket"
     for ((i = 0; ; i++)); do
-        if out=$(aws_run "$endpoint" "$access_key" "$secret_key" s3 cp "$t/in.bin" "s3://$bucket/$key" 2>&1); then
-            break
-        fi
-        if ((i >= 20)); then
-            echo "self-test: FAIL: put: $out"
+        out=$(aws_run "$endpoint" "$access_key" "$secret_key" s3api head-bucket --bucket "$bucket" 2>&1) && break
+        if ((i >= 30)); then
+            echo "self-test: FAIL: HEAD $bucket through s3ha did not succeed within 30 s: $out"
             return 1
         fi
         sleep 1
     done
+    echo "self-test: put $key (sha256 $want) through $endpoint"
+    out=$(aws_run "$endpoint" "$access_key" "$secret_key" s3 cp "$t/in.bin" "s3://$bucket/$key" 2>&1) ||
+        { echo "self-test: FAIL: put: $out"; return 1; }
     echo "self-test: list s3://$bucket/self-test/"
     out=$(aws_run "$endpoint" "$access_key" "$secret_key" s3 ls "s3://$bucket/self-test/" 2>&1) ||
         { echo "self-test: FAIL: list: $out"; return 1; }
