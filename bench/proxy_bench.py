@@ -123,7 +123,8 @@ def report(raw: Path) -> str:
     lines += [
         f"- Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores, "
         f"kernel {meta.get('kernel', '?')}; everything on 127.0.0.1, **wrk/curl share the same "
-        f"cores as the servers**. Load average (1/5/15 min) before the run "
+        f"cores as the servers**. CPUs busy with other work in the 3 s before the run: "
+        f"{meta.get('busy_before', '?')} %; load average (1/5/15 min) before "
         f"{meta.get('load_before', '?')}, after {meta.get('load_after', '?')}.",
         f"- s3ha: `{meta.get('s3ha_version', '?')}` ({meta.get('s3ha_bin', '?')}), "
         f"{meta.get('workers', '2')} workers; nginx {meta.get('nginx_version', '?')} "

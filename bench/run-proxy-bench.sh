@@ -10,7 +10,8 @@
 #   BENCH_WORKERS        nginx worker processes = HAProxy nbthread = s3ha workers [2]
 #   WRK_THREADS [2]  WRK_CONNS [64]  WRK_DURATION [15s]  WRK_WARMUP [5s]
 #   LARGE_MIB [1024]     size of the large object;  LARGE_RUNS [3]  GET and PUT runs per target
-#   BENCH_PERF=1         also record `perf` on s3ha during its wrk run (report next to the results)
+#   BENCH_PERF=1         also record `perf` on s3ha during its wrk run and its large transfers
+#                        (the top of `perf report` goes next to the result file)
 #   BENCH_OUT=DIR        where the result file goes [bench/results]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,8 +80,21 @@ note() { meta notes "$1"; echo "bench: note: $1"; }
 run_client() { procs_clean_env "$work/client" "$@"; } # wrk/curl/python with a clean environment
 
 echo "bench: scratch folder $work"
-# Other work on the machine (a compile) skews every column: record the load before the run.
+# Other work on the machine (a compile, a test suite) skews every column: record how busy the
+# CPUs were during 3 s before the run (the load average lags by minutes), and say so if > 10 %.
+cpu_busy_pct() { # busy % of all CPUs over $1 seconds, from /proc/stat
+    local a b
+    a=($(head -n 1 /proc/stat)); sleep "$1"; b=($(head -n 1 /proc/stat))
+    local idle=$(((b[4] + b[5]) - (a[4] + a[5]))) total=0 i
+    for ((i = 1; i < ${#a[@]}; i++)); do total=$((total + b[i] - a[i])); done
+    echo $((total > 0 ? 100 * (total - idle) / total : 0))
+}
+busy_before=$(cpu_busy_pct 3)
+meta busy_before "$busy_before"
 meta load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
+if ((busy_before > 10)); then
+    note "the CPUs were ${busy_before}% busy with other work just before the run: expect lower, noisier numbers."
+fi
 head -c 4096 /dev/urandom >"$work/www/$bucket/small-4k"
 echo "bench: generating the ${large_mib} MiB object"
 head -c $((large_mib * 1024 * 1024)) /dev/urandom >"$work/www/$bucket/large"
@@ -220,26 +234,42 @@ fi
 
 # -- small-object GET: wrk -----------------------------------------------------------------------
 wrk_args="-t$wrk_threads -c$wrk_conns -d$wrk_duration --latency"
-perf_file=
+
+# BENCH_PERF=1: `perf record` (profile) and `perf stat` (syscall counts: bytes per recv/send
+# call, timer re-arms) on s3ha during its small-GET run and during its large transfers.
+perf_pids=()
+perf_start() { # perf_start PHASE
+    [[ ${BENCH_PERF:-0} == 1 && -n $s3ha_pid ]] && command -v perf >/dev/null || return 0
+    perf record -F 499 -g -p "$s3ha_pid" -o "$work/perf-$1.data" >"$work/perf-$1.log" 2>&1 &
+    perf_pids+=($!)
+    perf stat -e syscalls:sys_enter_recvmsg,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom \
+        -e syscalls:sys_enter_sendto,syscalls:sys_enter_readv,syscalls:sys_enter_writev \
+        -e syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_timerfd_settime \
+        -e syscalls:sys_enter_epoll_wait,context-switches -p "$s3ha_pid" \
+        -o "$work/perfstat-$1.txt" 2>/dev/null &
+    perf_pids+=($!)
+}
+perf_stop() {
+    local p
+    for p in "${perf_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done # perf writes on SIGINT
+    for p in "${perf_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    perf_pids=()
+}
 for t in "${active[@]}"; do
     url=${base_url[$t]}$small_pq
     code=$(run_client curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" || true)
     echo "bench: [$t] small GET: first answer $code; warm-up $wrk_warmup, then $wrk_args"
     run_client wrk -t"$wrk_threads" -c"$wrk_conns" -d"$wrk_warmup" "$url" >"$raw/wrk-warmup-$t.txt" 2>&1 || true
-    perf_pid=
-    if [[ $t == s3ha && ${BENCH_PERF:-0} == 1 ]] && command -v perf >/dev/null; then
-        perf record -F 499 -g -p "$s3ha_pid" -o "$work/perf.data" -- sleep "${wrk_duration%s}" \
-            >"$work/perf.log" 2>&1 &
-        perf_pid=$!
-    fi
+    [[ $t != s3ha ]] || perf_start small
     run_client wrk -t"$wrk_threads" -c"$wrk_conns" -d"$wrk_duration" --latency "$url" >"$raw/wrk-$t.txt" 2>&1 || true
-    [[ -z $perf_pid ]] || wait "$perf_pid" || true
+    [[ $t != s3ha ]] || perf_stop
     grep -E "Requests/sec|^ +(50|99)%|Non-2xx|Socket errors" "$raw/wrk-$t.txt" | sed "s/^/  /"
 done
 
 # -- large objects: GET to /dev/null and PUT from the tmpfs file, curl ---------------------------
 cat "$large_file" >/dev/null # in the page cache before the first run
 for t in "${active[@]}"; do
+    [[ $t != s3ha ]] || perf_start large
     for ((i = 1; i <= large_runs; i++)); do
         run_client curl -s -o /dev/null --max-time 300 -w '%{http_code} %{speed_download}\n' \
             "${base_url[$t]}$large_pq" >>"$raw/get-$t.txt" || echo "000 0" >>"$raw/get-$t.txt"
@@ -248,6 +278,7 @@ for t in "${active[@]}"; do
             echo "000 0" >>"$raw/put-$t.txt"
         rm -f "$work/www/$bucket/upload" # keep tmpfs use bounded
     done
+    [[ $t != s3ha ]] || perf_stop
     echo "bench: [$t] ${large_mib} MiB GET (code B/s): $(tr '\n' ' ' <"$raw/get-$t.txt")"
     echo "bench: [$t] ${large_mib} MiB PUT (code B/s): $(tr '\n' ' ' <"$raw/put-$t.txt")"
 done
@@ -279,11 +310,20 @@ mkdir -p "$out_dir"
 result=$out_dir/proxy-$(date '+%F').md
 [[ ! -e $result ]] || result=$out_dir/proxy-$(date '+%F-%H%M%S').md
 /usr/bin/python3 bench/proxy_bench.py report "$raw" >"$result"
-if [[ -f $work/perf.data ]]; then
-    perf report -i "$work/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
-        grep -v '^$' | head -n 80 >"${result%.md}-perf.txt" || true
-    echo "bench: perf profile of s3ha: ${result%.md}-perf.txt"
-fi
+for phase in small large; do
+    [[ -f $work/perf-$phase.data ]] || continue
+    {
+        echo "# s3ha, phase $phase ($([[ $phase == small ]] && echo "wrk $wrk_args, 4 KiB GETs: $(awk '/requests in/ {print $1}' "$raw/wrk-s3ha.txt") requests" ||
+            echo "$large_runs x ${large_mib} MiB GET + PUT: $((2 * large_runs * large_mib)) MiB each way"))"
+        echo "# perf stat: syscall counts"
+        grep -E "syscalls:|context-switches|seconds time" "$work/perfstat-$phase.txt" 2>/dev/null || true
+        echo "# perf report (self time)"
+    } >"${result%.md}-perf-$phase.txt"
+    perf report -i "$work/perf-$phase.data" --stdio --no-children -g none --percent-limit 0.3 \
+        --sort dso,symbol 2>/dev/null | grep -v "^#" | cut -c1-220 | sed "s/ *$//" |
+        grep -v '^$' | head -n 100 >>"${result%.md}-perf-$phase.txt" || true
+    echo "bench: perf profile of s3ha ($phase): ${result%.md}-perf-$phase.txt"
+done
 echo
 cat "$result"
 echo "bench: written to $result"
