@@ -84,7 +84,9 @@ echo "bench: scratch folder $work"
 # CPUs were during 3 s before the run (the load average lags by minutes), and say so if > 10 %.
 cpu_busy_pct() { # busy % of all CPUs over $1 seconds, from /proc/stat
     local a b
-    a=($(head -n 1 /proc/stat)); sleep "$1"; b=($(head -n 1 /proc/stat))
+    read -ra a </proc/stat
+    sleep "$1"
+    read -ra b </proc/stat
     local idle=$(((b[4] + b[5]) - (a[4] + a[5]))) total=0 i
     for ((i = 1; i < ${#a[@]}; i++)); do total=$((total + b[i] - a[i])); done
     echo $((total > 0 ? 100 * (total - idle) / total : 0))
@@ -101,7 +103,7 @@ head -c $((large_mib * 1024 * 1024)) /dev/urandom >"$work/www/$bucket/large"
 large_file=$work/www/$bucket/large
 
 # -- nginx: the static backend -------------------------------------------------------------------
-nginx_port=$(procs_free_port)
+nginx_port=$(procs_free_port 0)
 cat >"$work/nginx/nginx.conf" <<EOF
 user root;                       # the scratch folder is private to root (mktemp -d)
 worker_processes $workers;
@@ -144,7 +146,7 @@ direct=http://127.0.0.1:$nginx_port
 # -- HAProxy: http mode, keep-alive on both sides ------------------------------------------------
 haproxy_url=
 if wants haproxy; then
-    haproxy_port=$(procs_free_port)
+    haproxy_port=$(procs_free_port 0)
     cat >"$work/haproxy.cfg" <<EOF
 global
     nbthread $workers
@@ -172,8 +174,8 @@ fi
 s3ha_url=
 s3ha_pid=
 if wants s3ha; then
-    s3ha_port=$(procs_free_port)
-    admin_port=$(procs_free_port)
+    s3ha_port=$(procs_free_port 0)
+    admin_port=$(procs_free_port 0)
     cat >"$work/s3ha.yaml" <<EOF
 server:
   listen: "127.0.0.1:$s3ha_port"

@@ -240,7 +240,7 @@ self_test() {
     echo "self-test: list s3://$bucket/self-test/"
     out=$(aws_run "$endpoint" "$access_key" "$secret_key" s3 ls "s3://$bucket/self-test/" 2>&1) ||
         { echo "self-test: FAIL: list: $out"; return 1; }
-    echo "$out" | sed 's/^/  /'
+    echo "  ${out//$'\n'/$'\n'  }"
     grep -q "random-3MiB.bin" <<<"$out" || { echo "self-test: FAIL: key not listed"; return 1; }
     echo "self-test: get it back through s3ha"
     out=$(aws_run "$endpoint" "$access_key" "$secret_key" s3 cp "s3://$bucket/$key" "$t/out.bin" 2>&1) ||

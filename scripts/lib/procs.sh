@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Process helpers shared by scripts/demo.sh and bench/run-proxy-bench.sh (source this file).
 #
 # Every server is started in its own session (so a Ctrl-C in the terminal reaches this script,
@@ -14,6 +15,7 @@ PROCS_SYSTEM_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # `procs_env HOME_DIR`: sets the array PROCS_ENV to an `env -i ...` prefix giving a command an
 # allow-listed environment with HOME_DIR as its home: "${PROCS_ENV[@]}" cmd args...
 procs_env() {
+    # shellcheck disable=SC2054 # the commas are part of NO_PROXY's value
     PROCS_ENV=(env -i PATH="$PROCS_SYSTEM_PATH" HOME="$1" LANG=C.UTF-8 LC_ALL=C.UTF-8
         NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost)
     [[ -z ${TMPDIR:-} ]] || PROCS_ENV+=(TMPDIR="$TMPDIR")
