@@ -273,11 +273,19 @@ cat "$large_file" >/dev/null # in the page cache before the first run
 for t in "${active[@]}"; do
     [[ $t != s3ha ]] || perf_start large
     for ((i = 1; i <= large_runs; i++)); do
-        run_client curl -s -o /dev/null --max-time 300 -w '%{http_code} %{speed_download}\n' \
-            "${base_url[$t]}$large_pq" >>"$raw/get-$t.txt" || echo "000 0" >>"$raw/get-$t.txt"
-        run_client curl -s -o /dev/null --max-time 300 -H 'Expect:' -T "$large_file" \
-            -w '%{http_code} %{speed_upload}\n' "${base_url[$t]}$put_pq" >>"$raw/put-$t.txt" ||
-            echo "000 0" >>"$raw/put-$t.txt"
+        get=$(run_client curl -s -o /dev/null --max-time 300 \
+            -w '%{http_code} %{speed_download} %{size_download}' "${base_url[$t]}$large_pq") || get="000 0 0"
+        read -r code speed size <<<"$get"
+        # A GET counts only if the whole object arrived.
+        [[ $code != 2* || $size == $((large_mib * 1024 * 1024)) ]] || code=short-body
+        echo "$code $speed" >>"$raw/get-$t.txt"
+        put=$(run_client curl -s -o /dev/null --max-time 300 -H 'Expect:' -T "$large_file" \
+            -w '%{http_code} %{speed_upload}' "${base_url[$t]}$put_pq") || put="000 0"
+        # A PUT counts only if nginx stored every byte.
+        if [[ $put == 2* ]] && ! cmp -s "$large_file" "$work/www/$bucket/upload"; then
+            put="stored-bytes-differ 0"
+        fi
+        echo "$put" >>"$raw/put-$t.txt"
         rm -f "$work/www/$bucket/upload" # keep tmpfs use bounded
     done
     [[ $t != s3ha ]] || perf_stop
