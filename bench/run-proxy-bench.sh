@@ -10,8 +10,9 @@
 #   BENCH_WORKERS        nginx worker processes = HAProxy nbthread = s3ha workers [2]
 #   WRK_THREADS [2]  WRK_CONNS [64]  WRK_DURATION [15s]  WRK_WARMUP [5s]
 #   LARGE_MIB [1024]     size of the large object;  LARGE_RUNS [3]  GET and PUT runs per target
-#   BENCH_PERF=1         also record `perf` on s3ha during its wrk run and its large transfers
-#                        (the top of `perf report` goes next to the result file)
+#   BENCH_PERF=1         also `perf record` + `perf stat` (syscall counts) s3ha and HAProxy during
+#                        their wrk runs and large transfers (files next to the result; the
+#                        profiler costs the proxies some throughput: use separate runs for numbers)
 #   BENCH_OUT=DIR        where the result file goes [bench/results]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -238,17 +239,20 @@ fi
 wrk_args="-t$wrk_threads -c$wrk_conns -d$wrk_duration --latency"
 
 # BENCH_PERF=1: `perf record` (profile) and `perf stat` (syscall counts: bytes per recv/send
-# call, timer re-arms) on s3ha during its small-GET run and during its large transfers.
+# call, timer re-arms) on the proxy (s3ha, and HAProxy as a reference) during its small-GET run
+# and during its large transfers.
 perf_pids=()
-perf_start() { # perf_start PHASE
-    [[ ${BENCH_PERF:-0} == 1 && -n $s3ha_pid ]] && command -v perf >/dev/null || return 0
-    perf record -F 499 -g -p "$s3ha_pid" -o "$work/perf-$1.data" >"$work/perf-$1.log" 2>&1 &
+perf_start() { # perf_start TARGET PHASE
+    local pid
+    case $1 in s3ha) pid=$s3ha_pid ;; haproxy) pid=${haproxy_pid:-} ;; *) return 0 ;; esac
+    [[ ${BENCH_PERF:-0} == 1 && -n $pid ]] && command -v perf >/dev/null || return 0
+    perf record -F 499 -g -p "$pid" -o "$work/perf-$1-$2.data" >"$work/perf-$1-$2.log" 2>&1 &
     perf_pids+=($!)
     perf stat -e syscalls:sys_enter_recvmsg,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvfrom \
         -e syscalls:sys_enter_sendto,syscalls:sys_enter_readv,syscalls:sys_enter_writev \
         -e syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_timerfd_settime \
-        -e syscalls:sys_enter_epoll_wait,context-switches -p "$s3ha_pid" \
-        -o "$work/perfstat-$1.txt" 2>/dev/null &
+        -e syscalls:sys_enter_epoll_wait,syscalls:sys_enter_splice,context-switches -p "$pid" \
+        -o "$work/perfstat-$1-$2.txt" 2>/dev/null &
     perf_pids+=($!)
 }
 perf_stop() {
@@ -262,16 +266,16 @@ for t in "${active[@]}"; do
     code=$(run_client curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" || true)
     echo "bench: [$t] small GET: first answer $code; warm-up $wrk_warmup, then $wrk_args"
     run_client wrk -t"$wrk_threads" -c"$wrk_conns" -d"$wrk_warmup" "$url" >"$raw/wrk-warmup-$t.txt" 2>&1 || true
-    [[ $t != s3ha ]] || perf_start small
+    perf_start "$t" small
     run_client wrk -t"$wrk_threads" -c"$wrk_conns" -d"$wrk_duration" --latency "$url" >"$raw/wrk-$t.txt" 2>&1 || true
-    [[ $t != s3ha ]] || perf_stop
+    perf_stop
     grep -E "Requests/sec|^ +(50|99)%|Non-2xx|Socket errors" "$raw/wrk-$t.txt" | sed "s/^/  /"
 done
 
 # -- large objects: GET to /dev/null and PUT from the tmpfs file, curl ---------------------------
 cat "$large_file" >/dev/null # in the page cache before the first run
 for t in "${active[@]}"; do
-    [[ $t != s3ha ]] || perf_start large
+    perf_start "$t" large
     for ((i = 1; i <= large_runs; i++)); do
         get=$(run_client curl -s -o /dev/null --max-time 300 \
             -w '%{http_code} %{speed_download} %{size_download}' "${base_url[$t]}$large_pq") || get="000 0 0"
@@ -288,7 +292,7 @@ for t in "${active[@]}"; do
         echo "$put" >>"$raw/put-$t.txt"
         rm -f "$work/www/$bucket/upload" # keep tmpfs use bounded
     done
-    [[ $t != s3ha ]] || perf_stop
+    perf_stop
     echo "bench: [$t] ${large_mib} MiB GET (code B/s): $(tr '\n' ' ' <"$raw/get-$t.txt")"
     echo "bench: [$t] ${large_mib} MiB PUT (code B/s): $(tr '\n' ' ' <"$raw/put-$t.txt")"
 done
@@ -320,19 +324,26 @@ mkdir -p "$out_dir"
 result=$out_dir/proxy-$(date '+%F').md
 [[ ! -e $result ]] || result=$out_dir/proxy-$(date '+%F-%H%M%S').md
 /usr/bin/python3 bench/proxy_bench.py report "$raw" >"$result"
-for phase in small large; do
-    [[ -f $work/perf-$phase.data ]] || continue
-    {
-        echo "# s3ha, phase $phase ($([[ $phase == small ]] && echo "wrk $wrk_args, 4 KiB GETs: $(awk '/requests in/ {print $1}' "$raw/wrk-s3ha.txt") requests" ||
-            echo "$large_runs x ${large_mib} MiB GET + PUT: $((2 * large_runs * large_mib)) MiB each way"))"
-        echo "# perf stat: syscall counts"
-        grep -E "syscalls:|context-switches|seconds time" "$work/perfstat-$phase.txt" 2>/dev/null || true
-        echo "# perf report (self time)"
-    } >"${result%.md}-perf-$phase.txt"
-    perf report -i "$work/perf-$phase.data" --stdio --no-children -g none --percent-limit 0.3 \
-        --sort dso,symbol 2>/dev/null | grep -v "^#" | cut -c1-220 | sed "s/ *$//" |
-        grep -v '^$' | head -n 100 >>"${result%.md}-perf-$phase.txt" || true
-    echo "bench: perf profile of s3ha ($phase): ${result%.md}-perf-$phase.txt"
+for t in s3ha haproxy; do
+    for phase in small large; do
+        [[ -f $work/perf-$t-$phase.data ]] || continue
+        f=${result%.md}-perf-$t-$phase.txt
+        if [[ $phase == small ]]; then
+            what="wrk $wrk_args, 4 KiB GETs: $(awk '/requests in/ {print $1}' "$raw/wrk-$t.txt") requests"
+        else
+            what="$large_runs x ${large_mib} MiB GET + PUT: $((2 * large_runs * large_mib)) MiB in and out"
+        fi
+        {
+            echo "# $t, phase $phase ($what)"
+            echo "# perf stat: syscall counts"
+            grep -E "syscalls:|context-switches|seconds time" "$work/perfstat-$t-$phase.txt" 2>/dev/null || true
+            echo "# perf report (self time)"
+        } >"$f"
+        perf report -i "$work/perf-$t-$phase.data" --stdio --no-children -g none --percent-limit 0.3 \
+            --sort dso,symbol 2>/dev/null | grep -v "^#" | cut -c1-220 | sed "s/ *$//" |
+            grep -v '^$' | head -n 100 >>"$f" || true
+        echo "bench: perf profile of $t ($phase): $f"
+    done
 done
 echo
 cat "$result"
