@@ -14,6 +14,8 @@
 #                        their wrk runs and large transfers (files next to the result; the
 #                        profiler costs the proxies some throughput: use separate runs for numbers)
 #   BENCH_OUT=DIR        where the result file goes [bench/results]
+#   BENCH_NICE=N         run everything (servers and clients alike) at nice N, e.g. -10 on a
+#                        machine shared with compiles; recorded in the result [unset: no change]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -81,6 +83,11 @@ note() { meta notes "$1"; echo "bench: note: $1"; }
 run_client() { procs_clean_env "$work/client" "$@"; } # wrk/curl/python with a clean environment
 
 echo "bench: scratch folder $work"
+if [[ -n ${BENCH_NICE:-} ]]; then
+    # Inherited by every server and client started below: all targets get the same priority.
+    renice -n "$BENCH_NICE" -p $$ >/dev/null
+    note "Every process of the run (nginx, HAProxy, s3ha, wrk, curl) ran at nice $BENCH_NICE, ahead of other work on the machine."
+fi
 # Other work on the machine (a compile, a test suite) skews every column: record how busy the
 # CPUs were during 3 s before the run (the load average lags by minutes), and say so if > 10 %.
 cpu_busy_pct() { # busy % of all CPUs over $1 seconds, from /proc/stat
@@ -96,7 +103,7 @@ busy_before=$(cpu_busy_pct 3)
 meta busy_before "$busy_before"
 meta load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
 if ((busy_before > 10)); then
-    note "the CPUs were ${busy_before}% busy with other work just before the run: expect lower, noisier numbers."
+    note "The CPUs were ${busy_before}% busy with other work just before the run: expect lower, noisier numbers."
 fi
 head -c 4096 /dev/urandom >"$work/www/$bucket/small-4k"
 echo "bench: generating the ${large_mib} MiB object"
