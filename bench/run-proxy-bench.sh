@@ -17,6 +17,7 @@
 #   BENCH_NICE=N         run everything (servers and clients alike) at nice N, e.g. -10 on a
 #                        machine shared with compiles; recorded in the result [unset: no change]
 set -euo pipefail
+[[ -z ${S3HA_BIN:-} ]] || S3HA_BIN=$(realpath -- "$S3HA_BIN") # relative to the caller
 cd "$(dirname "$0")/.."
 repo=$PWD
 # shellcheck source=scripts/lib/procs.sh

@@ -14,6 +14,7 @@
 #   S3HA_DEMO_ADMIN_PORT=N admin port (default 9001 if free, else any free port; 0 = any)
 #   S3HA_DEMO_KEEP=1       keep the scratch folder (config, logs, backend data) on exit
 set -euo pipefail
+[[ -z ${S3HA_BIN:-} ]] || S3HA_BIN=$(realpath -- "$S3HA_BIN") # relative to the caller
 cd "$(dirname "$0")/.."
 repo=$PWD
 # shellcheck source=scripts/lib/procs.sh
