@@ -89,6 +89,40 @@ def s3ha_factory(request, tmp_path):
         p.stop()
 
 
+@pytest.fixture
+def backend_bucket(backend, unique_bucket):
+    """`unique_bucket`, created directly on `backend`; emptied and deleted there afterwards."""
+    from harness.s3util import empty_and_delete
+    backend.create_bucket(unique_bucket)
+    yield unique_bucket
+    empty_and_delete(backend, unique_bucket)
+
+
+@pytest.fixture(scope="session")
+def _shared_s3ha(tmp_path_factory):
+    """Session cache of s3ha processes shared by many tests, keyed by backend kind."""
+    cache: dict[str, S3haProcess] = {}
+    yield cache
+    for p in cache.values():
+        p.stop()
+
+
+@pytest.fixture
+def proxy(request, backend, _shared_s3ha, tmp_path_factory) -> S3haProcess:
+    """A session-shared s3ha in front of `backend` (one per kind), default config except
+    `aws_chunked: decode` (so aws-chunked uploads are stored byte-identical on both kinds).
+    Restarted when a previous test left it dead. Tests that change the config use s3ha_factory."""
+    p = _shared_s3ha.get(backend.kind)
+    if p is None or p.process is None or not p.process.alive:
+        if p is not None:
+            p.stop()
+        p = S3haProcess([{"backend": backend, "aws_chunked": "decode"}],
+                        tmp_path_factory.mktemp(f"s3ha-shared-{backend.kind}"))
+        _shared_s3ha[backend.kind] = p
+    request.node._harness_shared_s3ha = [p]
+    return p
+
+
 @pytest.fixture(scope="session")
 def s3ha_binary() -> Path:
     return s3ha_bin()
@@ -101,7 +135,7 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     if not rep.failed:
         return
-    for p in getattr(item, "_harness_s3ha", []):
+    for p in [*getattr(item, "_harness_s3ha", []), *getattr(item, "_harness_shared_s3ha", [])]:
         if p.process is not None:
             rep.sections.append((f"s3ha log {p.log_path}", p.process.log_tail(60)))
     for kind, b in _started.items():
