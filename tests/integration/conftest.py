@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import sys
@@ -98,6 +99,22 @@ def backend_bucket(backend, unique_bucket):
     empty_and_delete(backend, unique_bucket)
 
 
+class _DirectToBackend:
+    """Stands in for the shared s3ha when S3HA_PROXY_TESTS_DIRECT=1: the `proxy` tests then talk to
+    the backend itself, which checks the tests' expectations about the backends (e.g. what Swift
+    does with a key) without s3ha. Refusals s3ha adds (s3rver verifies no signature) fail there.
+    A development aid only: it says nothing about s3ha."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.endpoint = backend.endpoint
+        self.access_key, self.secret_key, self.region = (backend.access_key, backend.secret_key,
+                                                         backend.region)
+
+    def client(self, **kw):
+        return self.backend.client(**kw)
+
+
 @pytest.fixture(scope="session")
 def _shared_s3ha(tmp_path_factory):
     """Session cache of s3ha processes shared by many tests, keyed by backend kind."""
@@ -112,6 +129,8 @@ def proxy(request, backend, _shared_s3ha, tmp_path_factory) -> S3haProcess:
     """A session-shared s3ha in front of `backend` (one per kind), default config except
     `aws_chunked: decode` (so aws-chunked uploads are stored byte-identical on both kinds).
     Restarted when a previous test left it dead. Tests that change the config use s3ha_factory."""
+    if os.environ.get("S3HA_PROXY_TESTS_DIRECT") == "1":
+        return _DirectToBackend(backend)  # checks the tests' expectations, not s3ha (see below)
     p = _shared_s3ha.get(backend.kind)
     if p is None or p.process is None or not p.process.alive:
         if p is not None:
@@ -144,6 +163,9 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if os.environ.get("S3HA_PROXY_TESTS_DIRECT") == "1":
+        terminalreporter.write_line("harness: S3HA_PROXY_TESTS_DIRECT=1: `proxy` tests ran against "
+                                    "the backends directly, NOT through s3ha", red=True)
     for kind, b in _started.items():
         extra = getattr(b, "timings", None)
         detail = ", ".join(f"{k} {v:.2f}s" for k, v in extra.items()) if extra else ""
