@@ -56,6 +56,7 @@ class TcpRelay:
     # -- counters ------------------------------------------------------------------------------
     @property
     def connection_count(self) -> int:
+        """Connections accepted since start (reset() does not change it)."""
         with self._lock:
             return len(self.connections)
 
@@ -69,8 +70,11 @@ class TcpRelay:
             return [bytes(c.recorded) for c in self.connections]
 
     def reset(self) -> None:
+        """Forget what was recorded and counted so far (connections stay, keep-alive ones too)."""
         with self._lock:
-            self.connections.clear()
+            for c in self.connections:
+                c.recorded.clear()
+                c.upstream_bytes = c.downstream_bytes = 0
 
     # -- pumping -------------------------------------------------------------------------------
     def _accept_loop(self) -> None:
