@@ -136,10 +136,22 @@ def proxy(request, backend, _shared_s3ha, tmp_path_factory) -> S3haProcess:
         if p is not None:
             p.stop()
         p = S3haProcess([{"backend": backend, "aws_chunked": "decode"}],
-                        tmp_path_factory.mktemp(f"s3ha-shared-{backend.kind}"))
+                        tmp_path_factory.mktemp(f"s3ha-shared-{backend.kind}"), wait_admin=False)
         _shared_s3ha[backend.kind] = p
     request.node._harness_shared_s3ha = [p]
     return p
+
+
+@pytest.fixture
+def proxy_factory(s3ha_factory):
+    """s3ha_factory for the data-path tests (test_proxy_*): ready once the S3 listener accepts
+    (they never use the admin endpoint, so they do not wait for it)."""
+
+    def start(backends, **kw) -> S3haProcess:
+        kw.setdefault("wait_admin", False)
+        return s3ha_factory(backends, **kw)
+
+    return start
 
 
 @pytest.fixture(scope="session")

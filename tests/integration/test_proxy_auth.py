@@ -44,7 +44,7 @@ def relayed_env(request, tmp_path_factory):
     bucket = bucket_name(f"auth-{backend.kind}")
     backend.create_bucket(bucket)
     proxy = S3haProcess([{"backend": backend, "endpoint": relay.endpoint, "aws_chunked": "decode"}],
-                        tmp_path_factory.mktemp(f"s3ha-auth-{backend.kind}"))
+                        tmp_path_factory.mktemp(f"s3ha-auth-{backend.kind}"), wait_admin=False)
     yield Relayed(backend, proxy, relay, bucket)
     proxy.stop()
     relay.stop()
@@ -202,13 +202,13 @@ def test_no_signature_is_access_denied(env, request):
     assert backend_head(env.backend, env.bucket, key + "-anon") is None
 
 
-def test_allow_anonymous_forwards_unsigned_get(s3rver_backend, s3ha_factory, backend_bucket_s3rver):
+def test_allow_anonymous_forwards_unsigned_get(s3rver_backend, proxy_factory, backend_bucket_s3rver):
     """With server.allow_anonymous: true an unsigned GET is forwarded unsigned (s3rver serves it),
     while a request with a WRONG signature is still refused, not downgraded to anonymous."""
     b, bucket = s3rver_backend, backend_bucket_s3rver
     data = os.urandom(10_000)
     b.client().put_object(Bucket=bucket, Key="public.bin", Body=data)
-    p = s3ha_factory([b], server={"allow_anonymous": True})
+    p = proxy_factory([b], server={"allow_anonymous": True})
     port = rawhttp.port_of(p.endpoint)
     r = rawhttp.roundtrip(port, "GET", f"/{bucket}/public.bin", {"Host": rawclient.host_of(p.endpoint)})
     assert r.status == 200 and sha256(r.body) == sha256(data), (r.status, r.body[:300])

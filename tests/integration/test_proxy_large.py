@@ -29,11 +29,11 @@ def _blocks(base: bytes, n: int):
         yield i.to_bytes(8, "big") + base[8:]
 
 
-def test_1gib_upload_and_download_stream_with_bounded_memory(s3rver_backend, s3ha_factory,
+def test_1gib_upload_and_download_stream_with_bounded_memory(s3rver_backend, proxy_factory,
                                                              unique_bucket):
     b = s3rver_backend
     b.create_bucket(unique_bucket)
-    p = s3ha_factory([b], logging={"access_log": False})
+    p = proxy_factory([b], logging={"access_log": False})
     base = os.urandom(BLOCK)
     n = GIB // BLOCK
     sha, md5 = hashlib.sha256(), hashlib.md5()

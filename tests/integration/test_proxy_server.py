@@ -96,10 +96,10 @@ def test_pipelined_requests_are_answered_in_order(proxy, backend, backend_bucket
 
 
 # -- limits ---------------------------------------------------------------------------------------
-def test_header_section_over_max_header_size(s3rver_backend, s3ha_factory, unique_bucket):
+def test_header_section_over_max_header_size(s3rver_backend, proxy_factory, unique_bucket):
     b = s3rver_backend
     b.create_bucket(unique_bucket)
-    p = s3ha_factory([b], server={"max_header_size": "8KiB"})
+    p = proxy_factory([b], server={"max_header_size": "8KiB"})
     b.client().put_object(Bucket=unique_bucket, Key="k", Body=b"small")
     # control: 4 KiB of signed headers is fine
     r = rawclient.send(p, "GET", f"/{unique_bucket}/k", headers={"x-amz-meta-pad": "a" * 4000})
@@ -117,8 +117,8 @@ def test_header_section_over_max_header_size(s3rver_backend, s3ha_factory, uniqu
     _still_serves(p)
 
 
-def test_max_connections_answers_503_slowdown_promptly(s3rver_backend, s3ha_factory):
-    p = s3ha_factory([s3rver_backend], server={"max_connections": 2})
+def test_max_connections_answers_503_slowdown_promptly(s3rver_backend, proxy_factory):
+    p = proxy_factory([s3rver_backend], server={"max_connections": 2})
     port = _port(p)
     held = [rawhttp.Conn(port, timeout=10) for _ in range(2)]
     try:
@@ -158,8 +158,8 @@ def test_max_connections_answers_503_slowdown_promptly(s3rver_backend, s3ha_fact
 
 
 # -- addressing, loops, TLS ------------------------------------------------------------------------
-def test_virtual_hosted_style(backend, backend_bucket, s3ha_factory):
-    p = s3ha_factory([{"backend": backend, "aws_chunked": "decode"}],
+def test_virtual_hosted_style(backend, backend_bucket, proxy_factory):
+    p = proxy_factory([{"backend": backend, "aws_chunked": "decode"}],
                      server={"virtual_host_domains": ["s3.test"]})
     port = _port(p)
     vhost = f"{backend_bucket}.s3.test:{port}"
@@ -184,7 +184,7 @@ def test_virtual_hosted_style(backend, backend_bucket, s3ha_factory):
     assert r.status == 403 and r.s3_code == "SignatureDoesNotMatch", (r.status, r.body[:300])
 
 
-def test_request_carrying_our_own_via_is_refused(s3rver_backend, s3ha_factory, unique_bucket):
+def test_request_carrying_our_own_via_is_refused(s3rver_backend, proxy_factory, unique_bucket):
     """s3ha adds itself to Via upstream (seen through a recording relay) and refuses a request
     that already carries that entry (a loop), without forwarding it."""
     b = s3rver_backend
@@ -192,7 +192,7 @@ def test_request_carrying_our_own_via_is_refused(s3rver_backend, s3ha_factory, u
     b.client().put_object(Bucket=unique_bucket, Key="v", Body=b"via")
     relay = TcpRelay(b.host, b.port)
     try:
-        p = s3ha_factory([{"backend": b, "endpoint": relay.endpoint}])
+        p = proxy_factory([{"backend": b, "endpoint": relay.endpoint}])
         r = rawclient.send(p, "GET", f"/{unique_bucket}/v")
         assert r.status == 200 and r.body == b"via"
         time.sleep(0.2)
@@ -228,9 +228,9 @@ def _self_signed(tmp_path):
     return cert, key
 
 
-def test_downstream_tls(backend, backend_bucket, s3ha_factory, tmp_path):
+def test_downstream_tls(backend, backend_bucket, proxy_factory, tmp_path):
     cert, key = _self_signed(tmp_path)
-    p = s3ha_factory([{"backend": backend, "aws_chunked": "decode"}],
+    p = proxy_factory([{"backend": backend, "aws_chunked": "decode"}],
                      server={"tls": {"cert_file": str(cert), "key_file": str(key)}})
     https = f"https://127.0.0.1:{_port(p)}"
     c = clients.boto3_client(https, p.access_key, p.secret_key, p.region, verify=str(cert))
@@ -286,16 +286,16 @@ def test_malformed_http_gets_400_and_server_keeps_serving(case, _malformed_proxy
 def _malformed_proxy(tmp_path_factory, request):
     from harness.s3ha import S3haProcess
     b = request.getfixturevalue("s3rver_backend")
-    p = S3haProcess([b], tmp_path_factory.mktemp("s3ha-malformed"))
+    p = S3haProcess([b], tmp_path_factory.mktemp("s3ha-malformed"), wait_admin=False)
     yield p
     p.stop()
 
 
-def test_backend_down_gives_503_service_unavailable_with_retry_after(s3ha_factory, tmp_path,
+def test_backend_down_gives_503_service_unavailable_with_retry_after(proxy_factory, tmp_path,
                                                                      unique_bucket):
     b = S3rverBackend(tmp_path / "doomed", buckets=[unique_bucket])
     try:
-        p = s3ha_factory([b], routing={"retries": {"connect_timeout": "1s", "max_attempts": 2}})
+        p = proxy_factory([b], routing={"retries": {"connect_timeout": "1s", "max_attempts": 2}})
         pc = p.client()
         pc.put_object(Bucket=unique_bucket, Key="k", Body=b"before")
         b.stop()

@@ -204,7 +204,7 @@ def test_unsigned_trailer_checksum_is_enforced(proxy, backend, backend_bucket, c
 # -- forward mode: s3ha re-signs the framing for the backend --------------------------------------
 @pytest.mark.s3ha
 @pytest.mark.parametrize("trailer", [None, "crc32c"], ids=["payload", "payload-trailer"])
-def test_forward_mode_re_signs_every_chunk_for_the_backend(s3rver_backend, s3ha_factory,
+def test_forward_mode_re_signs_every_chunk_for_the_backend(s3rver_backend, proxy_factory,
                                                            unique_bucket, trailer):
     """s3rver stores aws-chunked framing verbatim and verifies no signature, so what it stores is
     exactly what s3ha sent. A recording relay between s3ha and s3rver gives the upstream request
@@ -215,7 +215,7 @@ def test_forward_mode_re_signs_every_chunk_for_the_backend(s3rver_backend, s3ha_
     b.create_bucket(unique_bucket)
     relay = TcpRelay(b.host, b.port)
     try:
-        proxy = s3ha_factory([{"backend": b, "endpoint": relay.endpoint, "aws_chunked": "forward",
+        proxy = proxy_factory([{"backend": b, "endpoint": relay.endpoint, "aws_chunked": "forward",
                                "health_check": {"interval": "30s"}}])
         data = os.urandom(170 * KIB + 11)
         key = f"forward-{trailer or 'plain'}.bin"
