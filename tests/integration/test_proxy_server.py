@@ -288,16 +288,19 @@ def test_malformed_http_gets_400_and_server_keeps_serving(case, _malformed_proxy
     assert r.status == 400, (case, r.start_line, r.body[:300])
     _still_serves(p)
     if case == "signed-bad-chunk-size":  # refused, so nothing may be stored
-        assert_absent_on_backend(request.getfixturevalue("s3rver_backend"), bucket, "k", settle=0.3)
+        assert_absent_on_backend(request.getfixturevalue("swift_backend"), bucket, "k", settle=0.3)
 
 
 @pytest.fixture(scope="module")
 def _malformed_proxy(tmp_path_factory, request):
     from harness.s3ha import S3haProcess
-    b = request.getfixturevalue("s3rver_backend")
+    # Swift: it discards an upload whose body did not complete (s3rver keeps partial bodies), so
+    # an object there means s3ha completed a request it refused.
+    b = request.getfixturevalue("swift_backend")
     bucket = bucket_name("malformed")
     b.create_bucket(bucket)
-    p = S3haProcess([b], tmp_path_factory.mktemp("s3ha-malformed"), wait_admin=False)
+    p = S3haProcess([{"backend": b, "aws_chunked": "decode"}], tmp_path_factory.mktemp("s3ha-malformed"),
+                    wait_admin=False)
     yield p, bucket
     p.stop()
     empty_and_delete(b, bucket)

@@ -17,7 +17,7 @@ import pytest
 from harness import aws_chunked as ac
 from harness import rawclient, rawhttp, sigv4
 from harness.relay import TcpRelay
-from harness.s3util import (assert_absent_on_backend, backend_bytes, backend_head, backend_sha256,
+from harness.s3util import (assert_not_committed, backend_bytes, backend_head, backend_sha256,
                             sha256)
 
 KIB = 1024
@@ -113,7 +113,7 @@ def test_tampered_chunk_is_refused_and_nothing_stored(proxy, backend, backend_bu
         assert r.s3_code == "SignatureDoesNotMatch", r.body[:500]
     except rawhttp.Closed:
         pass  # a closed connection (no success) is acceptable; the backend check below is not
-    assert_absent_on_backend(backend, backend_bucket, key)
+    assert_not_committed(backend, backend_bucket, key, len(data))
 
 
 @pytest.mark.s3ha
@@ -145,7 +145,7 @@ def test_truncated_body_is_refused_and_nothing_stored(proxy, backend, backend_bu
             except rawhttp.Closed:
                 pass  # closed without a response: acceptable, not a success
     time.sleep(0.5)
-    assert_absent_on_backend(backend, backend_bucket, key)
+    assert_not_committed(backend, backend_bucket, key, len(data))
 
 
 @pytest.mark.s3ha
@@ -173,7 +173,7 @@ def test_signed_trailer_wrong_checksum_is_bad_digest_and_nothing_stored(proxy, b
         assert r.s3_code == "BadDigest", r.body[:500]
     except rawhttp.Closed:
         pytest.fail("connection closed without the 400 BadDigest answer")
-    assert_absent_on_backend(backend, backend_bucket, "bad-trailer.bin")
+    assert_not_committed(backend, backend_bucket, "bad-trailer.bin", len(data))
 
 
 @pytest.mark.s3ha
@@ -198,7 +198,7 @@ def test_unsigned_trailer_checksum_is_enforced(proxy, backend, backend_bucket, c
         assert backend_sha256(backend, backend_bucket, key) == (sha256(data), len(data))
     else:
         assert r.status == 400 and r.s3_code == "BadDigest", (r.status, r.body[:500])
-        assert_absent_on_backend(backend, backend_bucket, key)
+        assert_not_committed(backend, backend_bucket, key, len(data))
 
 
 # -- forward mode: s3ha re-signs the framing for the backend --------------------------------------

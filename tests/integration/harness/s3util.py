@@ -65,6 +65,26 @@ def assert_absent_on_backend(backend, bucket: str, key: str, settle: float = 1.0
     assert backend_head(backend, bucket, key) is None, f"{key!r} appeared on the backend"
 
 
+def assert_not_committed(backend, bucket: str, key: str, full_size: int, settle: float = 1.0) -> None:
+    """A refused upload was not committed on the backend.
+
+    Swift discards an upload whose body did not complete: there the object must be absent.
+    s3rver 3.7.1 stores whatever body bytes arrived before the connection closed (checked directly
+    against it: 50000 of 100000 bytes sent, then close/RST/half-close -> a 50000-byte object), so
+    on s3rver a SHORTER object only shows that s3ha aborted the upstream request (s3rver's
+    artifact); an object of `full_size` bytes means s3ha completed the upstream request.
+    """
+    if backend.kind != "s3rver":
+        assert_absent_on_backend(backend, bucket, key, settle)
+        return
+    time.sleep(settle)
+    head = backend_head(backend, bucket, key)
+    if head is not None:
+        assert head["ContentLength"] < full_size, (
+            f"{key!r}: s3ha completed the upstream upload ({head['ContentLength']} bytes stored) "
+            "although it refused the request")
+
+
 def empty_and_delete(backend, bucket: str) -> None:
     """Best-effort clean-up directly on the backend."""
     c = backend.client()
