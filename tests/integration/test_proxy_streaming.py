@@ -252,3 +252,41 @@ def test_forward_mode_re_signs_every_chunk_for_the_backend(s3rver_backend, proxy
         assert not set(up.encoded.chunk_signatures) & {s for _, s in dec.chunks}
     finally:
         relay.stop()
+
+
+@pytest.mark.s3ha
+def test_forward_mode_never_re_signs_a_tampered_chunk(s3rver_backend, proxy_factory, unique_bucket):
+    """The worst failure of a re-signing proxy: a chunk altered in transit gets a fresh, VALID
+    signature for the backend and is stored as genuine. The client's chunk signatures must be
+    verified before a chunk goes upstream, so the tampered chunk's bytes never leave s3ha (seen
+    through a recording relay), the client gets 403 SignatureDoesNotMatch, and s3rver does not
+    hold the whole upload."""
+    b = s3rver_backend
+    b.create_bucket(unique_bucket)
+    relay = TcpRelay(b.host, b.port)
+    try:
+        proxy = proxy_factory([{"backend": b, "endpoint": relay.endpoint, "aws_chunked": "forward",
+                                "health_check": {"interval": "30s"}}])
+        data = os.urandom(4 * 64 * KIB + 99)
+        key = "forward-tampered.bin"
+        up = rawclient.streaming_put(proxy, f"/{unique_bucket}/{key}", data)
+        body = bytearray(up.body)
+        off = up.encoded.data_offsets[2]  # third chunk
+        body[off + 1000] ^= 0x40
+        tampered_chunk = bytes(body[off:off + 64 * KIB])
+        try:
+            r = _send(proxy, up, bytes(body))
+            assert r.status == 403 and r.s3_code == "SignatureDoesNotMatch", (r.status, r.body[:300])
+        except rawhttp.Closed:
+            pass
+        time.sleep(0.5)
+        upstream = b"".join(relay.recorded())
+        assert tampered_chunk not in upstream, "the tampered chunk was forwarded to the backend"
+        assert tampered_chunk[900:1100] not in upstream
+        head = backend_head(b, unique_bucket, key)
+        if head is not None:  # s3rver keeps partial bodies; a partial one must be valid framing
+            stored = backend_bytes(b, unique_bucket, key)
+            assert len(stored) < len(up.body)
+            assert tampered_chunk[900:1100] not in stored
+    finally:
+        relay.stop()
