@@ -121,6 +121,20 @@ def test_header_section_over_max_header_size(s3rver_backend, proxy_factory, uniq
 def test_max_connections_answers_503_slowdown_promptly(s3rver_backend, proxy_factory):
     p = proxy_factory([s3rver_backend], server={"max_connections": 2})
     port = _port(p)
+
+    def served() -> bool:
+        try:
+            return rawclient.send(p, "GET", "/", timeout=5).status == 200
+        except (OSError, rawhttp.Closed):
+            return False
+
+    def wait_served(what: str) -> None:
+        deadline = time.monotonic() + 5
+        while not served():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.1)
+
+    wait_served("s3ha does not serve")  # the start-up probe's connections are gone
     held = [rawhttp.Conn(port, timeout=10) for _ in range(2)]
     try:
         for c in held:  # both accepted and served, kept open (keep-alive)
@@ -142,17 +156,7 @@ def test_max_connections_answers_503_slowdown_promptly(s3rver_backend, proxy_fac
         assert r.status == 503, (r.status, r.body[:300])
         assert r.s3_code == "SlowDown", r.body[:300]
         held.pop().close()  # a slot frees up: a new connection is served again
-
-        def served() -> bool:
-            try:
-                return rawclient.send(p, "GET", "/", timeout=5).status == 200
-            except (OSError, rawhttp.Closed):
-                return False
-
-        deadline = time.monotonic() + 5
-        while not served():
-            assert time.monotonic() < deadline, "no connection served after a slot was freed"
-            time.sleep(0.1)
+        wait_served("no connection served after a slot was freed")
     finally:
         for c in held:
             c.close()

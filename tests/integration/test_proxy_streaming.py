@@ -83,6 +83,7 @@ def test_signed_streaming_upload_is_stored_byte_identical(proxy, backend, backen
     assert r.status == 200, (r.status, r.body[:500])
     head = backend_head(backend, backend_bucket, "chunked.bin")
     assert head is not None and head["ContentLength"] == len(data)  # decoded, not the framing
+    assert "aws-chunked" not in head.get("ContentEncoding", ""), head
     assert backend_sha256(backend, backend_bucket, "chunked.bin") == (sha256(data), len(data))
     got = proxy.client().get_object(Bucket=backend_bucket, Key="chunked.bin")["Body"].read()
     assert sha256(got) == sha256(data)

@@ -133,6 +133,10 @@ class TcpRelay:
             socks = list(self._socks)
         for s in socks:
             try:
+                s.shutdown(socket.SHUT_RDWR)  # wakes a pump blocked in recv (close alone does not)
+            except OSError:
+                pass
+            try:
                 s.close()
             except OSError:
                 pass
