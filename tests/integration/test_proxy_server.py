@@ -175,7 +175,7 @@ def test_max_connections_answers_503_slowdown_promptly(s3rver_backend, proxy_fac
 
 
 # -- addressing, loops, TLS ------------------------------------------------------------------------
-def test_virtual_hosted_style(backend, backend_bucket, proxy_factory):
+def test_virtual_hosted_style(backend, backend_bucket, proxy_factory, monkeypatch):
     p = proxy_factory([{"backend": backend, "aws_chunked": "decode"}],
                      server={"virtual_host_domains": ["s3.test"]})
     port = _port(p)
@@ -195,6 +195,23 @@ def test_virtual_hosted_style(backend, backend_bucket, proxy_factory):
     assert r.status == 200 and r.body == data, (r.status, r.body[:300])
     r = rawclient.send(p, "GET", f"/{backend_bucket}/vh/obj.bin")
     assert r.status == 200 and r.body == data
+    # boto3 itself in virtual-hosted style (*.s3.test resolved to 127.0.0.1 in this process only)
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve(host, *a, **kw):
+        return real_getaddrinfo("127.0.0.1" if str(host).endswith("s3.test") else host, *a, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    vc = clients.boto3_client(f"http://s3.test:{port}", p.access_key, p.secret_key, p.region,
+                              s3={"addressing_style": "virtual"})
+    urls: list[str] = []
+    vc.meta.events.register("before-send.s3", lambda request, **_: urls.append(request.url))
+    vc.put_object(Bucket=backend_bucket, Key="vh/boto3.bin", Body=data[:999])
+    assert urls and urls[0].startswith(f"http://{backend_bucket}.s3.test:{port}/vh/"), urls
+    assert backend_bytes(backend, backend_bucket, "vh/boto3.bin") == data[:999]
+    assert vc.get_object(Bucket=backend_bucket, Key="vh/boto3.bin")["Body"].read() == data[:999]
+    listed = vc.list_objects_v2(Bucket=backend_bucket, Prefix="vh/")
+    assert [o["Key"] for o in listed["Contents"]] == ["vh/boto3.bin", "vh/obj.bin"]
     # a signature for another virtual host does not pass for this one
     s = rawclient.sign_for(p, "GET", "/vh/obj.bin", host=f"other-{vhost}")
     r = rawhttp.roundtrip(port, "GET", "/vh/obj.bin", {**s.headers, "host": vhost})
