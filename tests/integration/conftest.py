@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import sys
@@ -89,6 +90,70 @@ def s3ha_factory(request, tmp_path):
         p.stop()
 
 
+@pytest.fixture
+def backend_bucket(backend, unique_bucket):
+    """`unique_bucket`, created directly on `backend`; emptied and deleted there afterwards."""
+    from harness.s3util import empty_and_delete
+    backend.create_bucket(unique_bucket)
+    yield unique_bucket
+    empty_and_delete(backend, unique_bucket)
+
+
+class _DirectToBackend:
+    """Stands in for the shared s3ha when S3HA_PROXY_TESTS_DIRECT=1: the `proxy` tests then talk to
+    the backend itself, which checks the tests' expectations about the backends (e.g. what Swift
+    does with a key) without s3ha. Refusals s3ha adds (s3rver verifies no signature) fail there.
+    A development aid only: it says nothing about s3ha."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.endpoint = backend.endpoint
+        self.access_key, self.secret_key, self.region = (backend.access_key, backend.secret_key,
+                                                         backend.region)
+
+    def client(self, **kw):
+        return self.backend.client(**kw)
+
+
+@pytest.fixture(scope="session")
+def _shared_s3ha(tmp_path_factory):
+    """Session cache of s3ha processes shared by many tests, keyed by backend kind."""
+    cache: dict[str, S3haProcess] = {}
+    yield cache
+    for p in cache.values():
+        p.stop()
+
+
+@pytest.fixture
+def proxy(request, backend, _shared_s3ha, tmp_path_factory) -> S3haProcess:
+    """A session-shared s3ha in front of `backend` (one per kind), default config except
+    `aws_chunked: decode` (so aws-chunked uploads are stored byte-identical on both kinds).
+    Restarted when a previous test left it dead. Tests that change the config use s3ha_factory."""
+    if os.environ.get("S3HA_PROXY_TESTS_DIRECT") == "1":
+        return _DirectToBackend(backend)  # checks the tests' expectations, not s3ha (see below)
+    p = _shared_s3ha.get(backend.kind)
+    if p is None or p.process is None or not p.process.alive:
+        if p is not None:
+            p.stop()
+        p = S3haProcess([{"backend": backend, "aws_chunked": "decode"}],
+                        tmp_path_factory.mktemp(f"s3ha-shared-{backend.kind}"), wait_admin=False)
+        _shared_s3ha[backend.kind] = p
+    request.node._harness_shared_s3ha = [p]
+    return p
+
+
+@pytest.fixture
+def proxy_factory(s3ha_factory):
+    """s3ha_factory for the data-path tests (test_proxy_*): ready once the S3 listener accepts
+    (they never use the admin endpoint, so they do not wait for it)."""
+
+    def start(backends, **kw) -> S3haProcess:
+        kw.setdefault("wait_admin", False)
+        return s3ha_factory(backends, **kw)
+
+    return start
+
+
 @pytest.fixture(scope="session")
 def s3ha_binary() -> Path:
     return s3ha_bin()
@@ -101,7 +166,7 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     if not rep.failed:
         return
-    for p in getattr(item, "_harness_s3ha", []):
+    for p in [*getattr(item, "_harness_s3ha", []), *getattr(item, "_harness_shared_s3ha", [])]:
         if p.process is not None:
             rep.sections.append((f"s3ha log {p.log_path}", p.process.log_tail(60)))
     for kind, b in _started.items():
@@ -110,6 +175,9 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if os.environ.get("S3HA_PROXY_TESTS_DIRECT") == "1":
+        terminalreporter.write_line("harness: S3HA_PROXY_TESTS_DIRECT=1: `proxy` tests ran against "
+                                    "the backends directly, NOT through s3ha", red=True)
     for kind, b in _started.items():
         extra = getattr(b, "timings", None)
         detail = ", ".join(f"{k} {v:.2f}s" for k, v in extra.items()) if extra else ""

@@ -27,10 +27,11 @@ DEFAULT_TIMEOUT = 120.0
 
 def boto3_client(endpoint: str, access_key: str, secret_key: str, region: str = "us-east-1", *,
                  connect_timeout: float = 5, read_timeout: float = 30, max_attempts: int = 2,
-                 **config_kw):
+                 verify: bool | str | None = None, **config_kw):
     """A boto3 S3 client: SigV4, path-style, `max_attempts` total tries, explicit timeouts.
 
     No shared config/credentials file, profile or CA bundle from the environment is read.
+    `verify` is boto3's (a CA bundle path for https with a self-signed certificate).
     Extra keyword arguments go to botocore.config.Config (e.g. `s3={...}` replaces the s3 dict).
     """
     import boto3
@@ -49,7 +50,7 @@ def boto3_client(endpoint: str, access_key: str, secret_key: str, region: str = 
         **config_kw)
     session = boto3.session.Session(botocore_session=bs, aws_access_key_id=access_key,
                                     aws_secret_access_key=secret_key, region_name=region)
-    return session.client("s3", endpoint_url=endpoint, config=cfg)
+    return session.client("s3", endpoint_url=endpoint, config=cfg, verify=verify)
 
 
 def _run(cmd: Sequence[str], env: Mapping[str, str], timeout: float, cwd=None,

@@ -110,7 +110,7 @@ class S3haProcess:
                  binary: str | os.PathLike | None = None, access_key: str = "s3ha-test-client",
                  secret_key: str | None = None, extra_credentials: Iterable[tuple[str, str]] = (),
                  timeout: float = 15.0, start: bool = True, env: Mapping[str, str] | None = None,
-                 **overrides: Any):
+                 wait_admin: bool = True, **overrides: Any):
         self.binary = Path(binary or s3ha_bin())
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="s3ha-proxy-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -121,6 +121,7 @@ class S3haProcess:
         self._overrides = overrides
         self._env = dict(env or {})
         self._timeout = timeout
+        self._wait_admin = wait_admin  # False: ready once the S3 listener accepts
         self.process: ManagedProcess | None = None
         self.config: dict[str, Any] = {}
         self.config_path: Path | None = None
@@ -143,7 +144,7 @@ class S3haProcess:
                 self.workdir / f"{self.config_path.stem}.log",
                 env=clean_env(home=self.workdir, **self._env), cwd=self.workdir)
             probes = [tcp_probe("127.0.0.1", _port_of(self.config["server"]["listen"]))]
-            if "admin" in self.config:
+            if "admin" in self.config and self._wait_admin:
                 probes.append(tcp_probe("127.0.0.1", _port_of(self.config["admin"]["listen"])))
             self.process.start(probes, timeout=self._timeout)
 
