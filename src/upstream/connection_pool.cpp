@@ -1,8 +1,7 @@
 #include "s3ha/upstream/connection_pool.hpp"
 
-#include "s3ha/core/errc.hpp"
+#include "s3ha/upstream/connect.hpp"
 
-#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 namespace s3ha::upstream {
@@ -17,11 +16,6 @@ bool looks_alive(connection& c) {
     char byte = 0;
     const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-error_code connect_error(const error_code& ec) {
-    return ec == beast::error::timeout ? make_error_code(errc::upstream_timeout)
-                                       : make_error_code(errc::upstream_connect_failed);
 }
 
 } // namespace
@@ -46,39 +40,9 @@ connection_pool::acquire(const backend& b, std::chrono::milliseconds connect_tim
         c->stream().close();
     }
 
-    const auto& ep = b.config().endpoint;
-    error_code ec;
-    net::ip::tcp::resolver resolver(ex_);
-    // Resolution is not covered by tcp_stream's deadline; literal addresses (the usual case)
-    // resolve without a lookup.
-    auto endpoints = co_await resolver.async_resolve(ep.host, std::to_string(ep.port),
-                                                     net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return make_error_code(errc::upstream_connect_failed);
-
-    beast::tcp_stream tcp(ex_);
-    tcp.expires_after(connect_timeout);
-    co_await tcp.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return connect_error(ec);
-    tcp.socket().set_option(net::ip::tcp::no_delay(true), ec);
-
-    if (!b.is_https()) {
-        tcp.expires_never();
-        co_return std::make_unique<connection>(any_stream(std::move(tcp)), b);
-    }
-
-    auto c = std::make_unique<connection>(any_stream(std::move(tcp), *b.tls_context()), b);
-    auto& tls = c->stream().tls();
-    const auto& name = b.tls_server_name();
-    // SNI (RFC 6066 §3) and the certificate name check (RFC 6125) use the same name.
-    if (SSL_set_tlsext_host_name(tls.native_handle(), name.c_str()) != 1) {
-        co_return make_error_code(errc::upstream_connect_failed);
-    }
-    if (b.config().tls.verify) tls.set_verify_callback(net::ssl::host_name_verification(name));
-    co_await tls.async_handshake(net::ssl::stream_base::client,
-                                 net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return connect_error(ec);
-    c->stream().tcp().expires_never();
-    co_return std::move(c);
+    auto stream = co_await connect(ex_, b, connect_timeout);
+    if (!stream) co_return stream.error();
+    co_return std::make_unique<connection>(std::move(*stream), b);
 }
 
 void connection_pool::release(std::unique_ptr<connection> c) {
