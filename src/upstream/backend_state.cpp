@@ -18,13 +18,13 @@ std::string_view to_string(failure_kind k) {
 }
 
 backend_state::backend_state(const health_check_config& hc, steady_time now) : hc_(hc) {
-    since_rep_.store(now.time_since_epoch().count(), mo_);
+    since_rep_.store(now.time_since_epoch().count(), k_relaxed);
 }
 
 void backend_state::set_up(bool up, steady_time now) {
     up_ = up;
     checked_ = true;
-    since_rep_.store(now.time_since_epoch().count(), mo_);
+    since_rep_.store(now.time_since_epoch().count(), k_relaxed);
     up_flag_.store(up, std::memory_order_release);
     checked_flag_.store(true, std::memory_order_release);
 }
@@ -49,7 +49,7 @@ transition backend_state::on_success(bool active, steady_time now) {
 
 transition backend_state::on_failure(failure_kind kind, steady_time now) {
     ++failure_counts_[static_cast<std::size_t>(kind)];
-    last_failure_rep_.store(now.time_since_epoch().count(), mo_);
+    last_failure_rep_.store(now.time_since_epoch().count(), k_relaxed);
     ++failures_;
     successes_ = 0;
     if (!checked_) {

@@ -62,8 +62,8 @@ net::awaitable<check_result> run_health_check(net::any_io_executor ex, const bac
     const auto start = steady_clock::now();
     const auto deadline = start + hc.timeout;
     auto remaining = [&] {
-        return std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(
-                                             deadline - steady_clock::now()));
+        return std::max(milliseconds(1),
+                        std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()));
     };
 
     sigv4::signing_key_cache keys(4);
@@ -122,8 +122,7 @@ struct health_checker::impl : std::enable_shared_from_this<impl> {
     bool stopped = false;
 };
 
-health_checker::health_checker(net::any_io_executor ex, std::shared_ptr<pool> p,
-                               std::uint64_t seed)
+health_checker::health_checker(net::any_io_executor ex, std::shared_ptr<pool> p, std::uint64_t seed)
     : impl_(std::make_shared<impl>(std::move(ex), std::move(p), seed)) {
     for (std::size_t i = 0; i < impl_->pool_ref->backends().size(); ++i)
         impl_->timers.push_back(std::make_unique<net::steady_timer>(impl_->ex));

@@ -8,9 +8,8 @@ namespace s3ha::upstream {
 
 pool::pool(std::vector<std::shared_ptr<const backend>> backends, const routing_config& routing,
            std::shared_ptr<spdlog::logger> log, bool json_log, std::uint64_t seed, clock_fn now)
-    : backends_(std::move(backends)), routing_(routing), log_(std::move(log)),
-      json_log_(json_log), now_(std::move(now)),
-      policy_(make_selection_policy(routing_, seed)) {
+    : backends_(std::move(backends)), routing_(routing), log_(std::move(log)), json_log_(json_log),
+      now_(std::move(now)), policy_(make_selection_policy(routing_, seed)) {
     const auto t = now_();
     states_.reserve(backends_.size());
     for (const auto& b : backends_)

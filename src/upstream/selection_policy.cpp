@@ -12,7 +12,7 @@ namespace {
 class round_robin_policy final : public selection_policy {
 public:
     std::optional<std::size_t> pick(std::span<const candidate> all,
-                                     const selection_context& /*ctx*/) override {
+                                    const selection_context& /*ctx*/) override {
         const auto n = all.size();
         for (std::size_t k = 0; k < n; ++k) {
             const auto i = (next_ + k) % n;
@@ -33,7 +33,7 @@ public:
     explicit random_policy(std::uint64_t seed) : rng_(seed) {}
 
     std::optional<std::size_t> pick(std::span<const candidate> all,
-                                     const selection_context& /*ctx*/) override {
+                                    const selection_context& /*ctx*/) override {
         std::size_t usable = 0;
         for (const auto& c : all)
             usable += c.usable ? 1 : 0;
@@ -54,7 +54,7 @@ private:
 class weighted_policy final : public selection_policy {
 public:
     std::optional<std::size_t> pick(std::span<const candidate> all,
-                                     const selection_context& /*ctx*/) override {
+                                    const selection_context& /*ctx*/) override {
         current_.resize(all.size(), 0);
         std::int64_t total = 0;
         std::optional<std::size_t> best;
@@ -78,7 +78,7 @@ public:
     explicit least_requests_policy(std::uint64_t seed) : rng_(seed) {}
 
     std::optional<std::size_t> pick(std::span<const candidate> all,
-                                     const selection_context& /*ctx*/) override {
+                                    const selection_context& /*ctx*/) override {
         usable_.clear();
         for (std::size_t i = 0; i < all.size(); ++i) {
             if (all[i].usable) usable_.push_back(i);
@@ -105,8 +105,7 @@ std::unique_ptr<selection_policy> make_selection_policy(const routing_config& ro
                                                         std::uint64_t seed) {
     switch (routing.policy) {
     case routing_policy::failover:
-        return std::make_unique<failover_policy>(routing.failback,
-                                                 routing.failback_stable_period);
+        return std::make_unique<failover_policy>(routing.failback, routing.failback_stable_period);
     case routing_policy::round_robin: return std::make_unique<round_robin_policy>();
     case routing_policy::random: return std::make_unique<random_policy>(seed);
     case routing_policy::weighted: return std::make_unique<weighted_policy>();

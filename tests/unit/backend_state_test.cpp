@@ -88,8 +88,7 @@ TEST_CASE("backend_state: passive signals", "[unit][pool]") {
     CHECK(s.record_failure(failure_kind::reset, t0 + 6s) == transition::went_down);
 }
 
-TEST_CASE("backend_state: back-off doubles, is capped and jittered within bounds",
-          "[unit][pool]") {
+TEST_CASE("backend_state: back-off doubles, is capped and jittered within bounds", "[unit][pool]") {
     backend_state s(hc_with(1, 1), t0);
     std::mt19937_64 rng(42);
     auto within = [&](milliseconds lo, milliseconds hi) {

@@ -80,7 +80,8 @@ std::shared_ptr<const backend> make_backend(std::uint16_t port, health_check_con
 check_result check_once(net::io_context& ioc, const backend& b) {
     std::optional<check_result> out;
     net::co_spawn(
-        ioc, [&]() -> net::awaitable<void> { out = co_await run_health_check(ioc.get_executor(), b); },
+        ioc,
+        [&]() -> net::awaitable<void> { out = co_await run_health_check(ioc.get_executor(), b); },
         net::detached);
     while (!out && ioc.run_one_for(5s) > 0) {
     }

@@ -79,16 +79,18 @@ public:
     bool checked() const noexcept { return checked_flag_.load(std::memory_order_acquire); }
     bool up() const noexcept { return up_flag_.load(std::memory_order_acquire); }
     /// When the current state began (the failover stable period counts from here).
-    steady_time since() const noexcept { return from_rep(since_rep_.load(mo_)); }
+    steady_time since() const noexcept { return from_rep(since_rep_.load(k_relaxed)); }
     /// When the latest failure (of any kind) was recorded; epoch when never.
-    steady_time last_failure() const noexcept { return from_rep(last_failure_rep_.load(mo_)); }
-    std::int64_t in_flight() const noexcept { return in_flight_.load(mo_); }
-    bool drained() const noexcept { return drained_.load(mo_); }
+    steady_time last_failure() const noexcept {
+        return from_rep(last_failure_rep_.load(k_relaxed));
+    }
+    std::int64_t in_flight() const noexcept { return in_flight_.load(k_relaxed); }
+    bool drained() const noexcept { return drained_.load(k_relaxed); }
 
     /// Operator control: a drained backend receives no new request (in-flight ones finish).
-    void set_drained(bool on) noexcept { drained_.store(on, mo_); }
-    void begin_request() noexcept { in_flight_.fetch_add(1, mo_); }
-    void end_request() noexcept { in_flight_.fetch_sub(1, mo_); }
+    void set_drained(bool on) noexcept { drained_.store(on, k_relaxed); }
+    void begin_request() noexcept { in_flight_.fetch_add(1, k_relaxed); }
+    void end_request() noexcept { in_flight_.fetch_sub(1, k_relaxed); }
 
     // --- results ---
     /// An active health check's result.
@@ -109,10 +111,8 @@ public:
     backend_state_view view() const;
 
 private:
-    static constexpr auto mo_ = std::memory_order_relaxed;
-    static steady_time from_rep(std::int64_t r) {
-        return steady_time(steady_time::duration(r));
-    }
+    static constexpr auto k_relaxed = std::memory_order_relaxed;
+    static steady_time from_rep(std::int64_t r) { return steady_time(steady_time::duration(r)); }
     transition on_success(bool active, steady_time now);
     transition on_failure(failure_kind kind, steady_time now);
     void set_up(bool up, steady_time now);

@@ -49,9 +49,10 @@ public:
 
     /// log may be nullptr (tests). seed: the policy's random generator (random, least_requests).
     /// now: the clock (steady_clock::now outside tests).
-    pool(std::vector<std::shared_ptr<const backend>> backends, const routing_config& routing,
-         std::shared_ptr<spdlog::logger> log, bool json_log, std::uint64_t seed,
-         clock_fn now = [] { return std::chrono::steady_clock::now(); });
+    pool(
+        std::vector<std::shared_ptr<const backend>> backends, const routing_config& routing,
+        std::shared_ptr<spdlog::logger> log, bool json_log, std::uint64_t seed,
+        clock_fn now = [] { return std::chrono::steady_clock::now(); });
 
     /// The backend for attempt `attempt` of a request that already tried `tried` (every backend
     /// returned for its earlier attempts), or nullptr: the forwarder answers

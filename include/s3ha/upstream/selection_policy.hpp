@@ -34,7 +34,7 @@ struct candidate {
     unsigned weight = 1;
     std::int64_t in_flight = 0;
     steady_time up_since{}; ///< when it came up (meaningful when usable)
-    bool usable = false;    ///< up (or optimistic start), not drained, not yet tried by this request
+    bool usable = false; ///< up (or optimistic start), not drained, not yet tried by this request
 };
 
 struct selection_context {
