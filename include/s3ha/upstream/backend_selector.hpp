@@ -1,6 +1,7 @@
 // Chooses the backend of each forwarding attempt. The forwarder asks once per attempt, so a
 // later policy (failover, round robin, health-aware) only implements this interface.
-// Thread affinity: one selector per worker, called on the worker's thread.
+// Thread affinity: first_backend is one per worker; the pool's request_selector (pool.hpp) is one
+// per request, since it must remember which backends that request already tried.
 #pragma once
 
 #include "s3ha/upstream/backend.hpp"
