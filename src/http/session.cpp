@@ -13,6 +13,9 @@ namespace s3ha {
 namespace {
 
 constexpr std::size_t k_relay_buffer_size = std::size_t{64} * 1024;
+// The header read buffer: Beast receives max(512, free room) bytes per read, so it gets room for
+// a whole typical request header (and a small body) in one receive. Bodies bypass it.
+constexpr std::size_t k_header_buffer_size = std::size_t{16} * 1024;
 
 } // namespace
 
@@ -50,6 +53,7 @@ net::awaitable<void> session::run() {
     }
 
     beast::flat_buffer buffer;
+    buffer.reserve(k_header_buffer_size);
     auto relay = std::make_unique<char[]>(k_relay_buffer_size);
     proxy::forwarder fwd(ctx_, stream, buffer, std::span<char>(relay.get(), k_relay_buffer_size),
                          conn_id);
@@ -61,8 +65,9 @@ net::awaitable<void> session::run() {
             if (ctx_.stopping) break;
             ctx_.sessions[key].idle = true;
             stream.tcp().expires_after(cfg.server.idle_timeout);
-            const auto n = co_await stream.async_read_some(
-                buffer.prepare(4096), net::redirect_error(net::use_awaitable, ec));
+            const auto n =
+                co_await stream.async_read_some(buffer.prepare(buffer.capacity() - buffer.size()),
+                                                net::redirect_error(net::use_awaitable, ec));
             ctx_.sessions[key].idle = false;
             if (ec) break; // closed, idle timeout or drain: nothing was in flight
             buffer.commit(n);

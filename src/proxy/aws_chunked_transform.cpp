@@ -53,10 +53,9 @@ error_code aws_chunked_transform::finish() {
 }
 
 std::string_view aws_chunked_transform::ready() const noexcept {
-    std::string_view pending(out_.data() + out_pos_, out_.size() - out_pos_);
     if (ec_) return {};
-    if (!decoder_.done() && !pending.empty()) pending.remove_suffix(1); // the held-back byte
-    return pending;
+    return held_back(std::string_view(out_.data() + out_pos_, out_.size() - out_pos_),
+                     decoder_.done());
 }
 
 void aws_chunked_transform::consume(std::size_t n) noexcept {

@@ -1,10 +1,13 @@
 #include "s3ha/proxy/forwarder.hpp"
 
 #include "s3ha/core/errc.hpp"
+#include "s3ha/crypto/sha256.hpp"
 #include "s3ha/http/s3_error.hpp"
 #include "s3ha/http/s3_request.hpp"
 #include "s3ha/proxy/aws_chunked_transform.hpp"
 #include "s3ha/proxy/hop_by_hop.hpp"
+#include "s3ha/proxy/length_body_reader.hpp"
+#include "s3ha/proxy/plain_body_check.hpp"
 #include "s3ha/proxy/relay.hpp"
 
 #include <algorithm>
@@ -48,6 +51,9 @@ struct forwarder::request_state {
     request_state(http::request_parser<http::buffer_body>& p, log_scope l) : parser(p), log(l) {}
 
     http::request_parser<http::buffer_body>& parser;
+    /// A Content-Length body is read straight into the relay buffer (not through the parser,
+    /// whose is_done() then stays false): body_done() says when it has all been read.
+    std::optional<length_body_reader> body;
     log_scope log;
     std::string id;
     std::string method;
@@ -64,8 +70,11 @@ struct forwarder::request_state {
     unsigned status = 0;
     std::string backend = "-";
     bool response_started = false;
+    bool response_complete = false; // the whole response went to the client
     bool downstream_broken = false; // the client went away or its connection is unusable
     error_code body_error;          // why the downstream body could not be read (if it could not)
+
+    bool body_done() const { return body ? body->done() : parser.is_done(); }
 };
 
 forwarder::forwarder(proxy_context& ctx, any_stream& down, beast::flat_buffer& down_buffer,
@@ -89,6 +98,9 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
         st.resource = std::string(target.substr(0, target.find('?')));
     }
     st.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
+    if (!parser.is_done() && !parser.chunked()) {
+        if (auto cl = parser.content_length()) st.body.emplace(down_, down_buffer_, *cl);
+    }
 
     auto fail = [&](const error_code& ec) { return respond_error(st, ec); };
 
@@ -128,8 +140,7 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
 
     bool keep_alive = false;
     if (!r.ec) {
-        keep_alive =
-            !st.downstream_broken && req.keep_alive() && parser.is_done() && !ctx_.stopping;
+        keep_alive = !st.downstream_broken && req.keep_alive() && st.body_done() && !ctx_.stopping;
         // relay_back decided the downstream Connection header; it is authoritative.
         keep_alive = keep_alive && st.status != 0 && st.response_started;
     } else if (st.response_started || st.downstream_broken) {
@@ -159,6 +170,11 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
     // A decoded empty body is complete as soon as its header is: hold the header back until
     // the aws-chunked body has been verified.
     const bool lazy_header = up.mode == body_mode::chunked_decode && up.content_length == 0;
+    // An empty body signed with the hash of a non-empty one (a truncated body): not stored.
+    if (up.mode == body_mode::none && st.auth && st.auth->payload == sigv4::payload_kind::sha256 &&
+        st.auth->payload_hash != crypto::empty_sha256_hex) {
+        co_return attempt_result{make_error_code(errc::content_sha256_mismatch), false};
+    }
 
     for (int tries = 0; tries < 2; ++tries) {
         auto acquired = co_await ctx_.pool.acquire(b, retries.connect_timeout, tries > 0);
@@ -248,7 +264,8 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             st.log.info("backend {} answered before the whole body was sent", b.name());
         }
         auto r = co_await relay_back(st, *conn, *rp, request_complete);
-        if (!r.ec && request_complete && rp->is_done() && rp->keep_alive() && !rp->need_eof()) {
+        if (!r.ec && request_complete && st.response_complete && rp->keep_alive() &&
+            !rp->need_eof()) {
             ctx_.pool.release(std::move(conn));
         } else {
             conn->stream().close();
@@ -261,14 +278,19 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
 net::awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_code& ec) {
     auto& parser = st.parser;
     ec = {};
-    if (parser.is_done()) co_return 0;
-    parser.get().body().data = buffer_.data();
-    parser.get().body().size = buffer_.size();
-    down_.tcp().expires_after(ctx_.cfg->server.body_read_timeout);
-    co_await http::async_read(down_, down_buffer_, parser,
-                              net::redirect_error(net::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    const std::size_t n = buffer_.size() - parser.get().body().size;
+    if (st.body_done()) co_return 0;
+    std::size_t n = 0;
+    if (st.body) {
+        n = co_await st.body->read(buffer_, ctx_.cfg->server.body_read_timeout, ec);
+    } else {
+        parser.get().body().data = buffer_.data();
+        parser.get().body().size = buffer_.size();
+        down_.tcp().expires_after(ctx_.cfg->server.body_read_timeout);
+        co_await http::async_read(down_, down_buffer_, parser,
+                                  net::redirect_error(net::use_awaitable, ec));
+        if (ec == http::error::need_buffer) ec = {};
+        n = buffer_.size() - parser.get().body().size;
+    }
     st.bytes_in += n;
     if (ec) {
         if (is_disconnect(ec)) {
@@ -294,57 +316,65 @@ net::awaitable<error_code> forwarder::send_body(request_state& st, upstream::con
                                                 const upstream_request& up) {
     (void)conn;
     error_code ec;
-    auto& parser = st.parser;
+    // Every mode goes through a body_transform: it verifies what it is fed and releases only
+    // what may go upstream, holding the last byte back until the whole body is verified.
+    std::optional<plain_body_check> plain;
+    std::optional<aws_chunked_transform> chunked;
+    body_transform* transform = nullptr;
     if (up.mode == body_mode::plain) {
-        while (!parser.is_done()) {
-            const std::size_t n = co_await read_body_piece(st, ec);
-            if (ec) co_return ec;
-            if (n == 0) continue;
-            ec = co_await writer.write(std::string_view(buffer_.data(), n));
-            if (ec) co_return ec;
+        std::optional<std::string> expected;
+        if (st.auth && st.auth->payload == sigv4::payload_kind::sha256) {
+            expected = st.auth->payload_hash;
         }
-        co_return co_await writer.finish();
+        transform = &plain.emplace(st.body ? std::optional<std::uint64_t>(st.body->remaining())
+                                           : std::nullopt,
+                                   std::move(expected));
+    } else {
+        std::optional<sigv4::chunk_signing_context> client_ctx;
+        if (st.auth && up.variant && sigv4::is_signed(*up.variant)) {
+            client_ctx = sigv4::chunk_signing_context{st.auth->signing_key, st.auth->amz_date,
+                                                      st.auth->scope, st.auth->signature};
+        }
+        transform =
+            &chunked.emplace(up, std::move(client_ctx), ctx_.cfg->server.max_aws_chunk_size);
     }
-
-    std::optional<sigv4::chunk_signing_context> client_ctx;
-    if (st.auth && up.variant && sigv4::is_signed(*up.variant)) {
-        client_ctx = sigv4::chunk_signing_context{st.auth->signing_key, st.auth->amz_date,
-                                                  st.auth->scope, st.auth->signature};
-    }
-    aws_chunked_transform transform(up, std::move(client_ctx), ctx_.cfg->server.max_aws_chunk_size);
     auto flush = [&]() -> net::awaitable<error_code> {
-        for (auto ready = transform.ready(); !ready.empty(); ready = transform.ready()) {
+        for (auto ready = transform->ready(); !ready.empty(); ready = transform->ready()) {
             if (up.content_length && writer.body_bytes() + ready.size() > *up.content_length) {
                 co_return make_error_code(errc::invalid_request);
             }
             auto wec = co_await writer.write(ready);
             if (wec) co_return wec;
-            transform.consume(ready.size());
+            transform->consume(ready.size());
         }
         co_return error_code{};
     };
     while (true) {
-        if (parser.is_done()) {
-            ec = transform.finish();
+        if (st.body_done()) {
+            ec = transform->finish();
         } else {
             const std::size_t n = co_await read_body_piece(st, ec);
-            if (!ec) ec = transform.feed(std::string_view(buffer_.data(), n));
+            if (!ec) ec = transform->feed(std::string_view(buffer_.data(), n));
         }
         if (ec) {
             if (!st.body_error) {
-                st.log.info("aws-chunked body rejected: {}", ec.message());
+                if (ec == errc::content_sha256_mismatch) {
+                    st.log.info("request body does not match its signed x-amz-content-sha256");
+                } else {
+                    st.log.info("request body rejected: {}", ec.message());
+                }
                 st.body_error = ec;
             }
             co_return ec;
         }
         if (auto fec = co_await flush()) {
             if (fec == errc::invalid_request) {
-                st.log.warn("re-encoded aws-chunked body exceeds the Content-Length");
+                st.log.warn("upstream body exceeds the Content-Length");
                 st.body_error = fec;
             }
             co_return fec;
         }
-        if (transform.done() && parser.is_done()) break;
+        if (transform->done() && st.body_done()) break;
     }
     if (up.content_length && writer.body_bytes() != *up.content_length) {
         st.log.warn("upstream body length {} differs from the Content-Length {}",
@@ -364,7 +394,7 @@ forwarder::relay_back(request_state& st, upstream::connection& conn,
     res.set("x-s3ha-request-id", st.id);
     res.version(st.version);
     bool keep_alive =
-        request_complete && st.parser.is_done() && st.parser.get().keep_alive() && !ctx_.stopping;
+        request_complete && st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
     if (!rp.is_done()) {
         const bool length_known = rp.content_length().has_value() && !rp.chunked();
         if (!length_known) {
@@ -385,6 +415,7 @@ forwarder::relay_back(request_state& st, upstream::connection& conn,
     auto r = co_await relay_response(conn.stream(), conn.buffer(), rp, down_, buffer_,
                                      cfg.routing.retries.idle_timeout, cfg.server.idle_timeout);
     st.bytes_out = r.body_bytes;
+    st.response_complete = r.complete;
     if (r.downstream_error) {
         st.downstream_broken = true;
         st.log.info("client disconnected during the response: {}", r.downstream_error.message());
@@ -401,8 +432,8 @@ forwarder::relay_back(request_state& st, upstream::connection& conn,
 
 net::awaitable<bool> forwarder::respond_error(request_state& st, const error_code& ec) {
     // The connection stays usable only if the request body has been read completely.
-    const bool keep_alive = !st.downstream_broken && st.parser.is_done() &&
-                            st.parser.get().keep_alive() && !ctx_.stopping;
+    const bool keep_alive =
+        !st.downstream_broken && st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
     const auto info = describe_error(ec);
     st.status = static_cast<unsigned>(info.status);
     if (st.downstream_broken && (st.body_error == errc::incomplete_body || st.response_started)) {

@@ -1,5 +1,9 @@
 #include "s3ha/proxy/relay.hpp"
 
+#include "s3ha/proxy/length_body_reader.hpp"
+
+#include <optional>
+
 namespace s3ha::proxy {
 
 upstream_writer::upstream_writer(any_stream& stream, http::request_header<> header,
@@ -55,9 +59,25 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
     response_relay_result r;
     auto& msg = rp.get();
     http::response_serializer<http::buffer_body> sr(msg);
+    // A Content-Length body (the usual case) is received straight into `buffer`; chunked or
+    // close-delimited ones go through the parser.
+    std::optional<length_body_reader> direct;
+    if (!rp.is_done() && !rp.chunked()) {
+        if (auto cl = rp.content_length()) direct.emplace(up, up_buffer, *cl);
+    }
+    auto body_done = [&] { return direct ? direct->done() : rp.is_done(); };
     error_code ec;
     do {
-        if (!rp.is_done()) {
+        if (direct && !direct->done()) {
+            const auto n = co_await direct->read(buffer, upstream_idle_timeout, ec);
+            if (ec) {
+                r.upstream_error = ec;
+                co_return r;
+            }
+            msg.body().data = buffer.data();
+            msg.body().size = n;
+            msg.body().more = !direct->done();
+        } else if (!body_done()) {
             msg.body().data = buffer.data();
             msg.body().size = buffer.size();
             up.tcp().expires_after(upstream_idle_timeout);
@@ -86,7 +106,7 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
         }
         r.body_bytes += n;
         if (!msg.body().more) break; // the end of the body was written
-    } while (!rp.is_done() || !sr.is_done());
+    } while (!body_done() || !sr.is_done());
     r.complete = true;
     co_return r;
 }

@@ -6,15 +6,14 @@
 //  - forward, STREAMING-UNSIGNED-PAYLOAD-TRAILER: passed on as received (no signatures to
 //    change), the decoder still validating framing and trailer checksum;
 //  - decode: only the decoded payload.
-// The last output byte is held back until the decoder has verified the end of the body (final
-// chunk signature, trailer signature and checksum, decoded length): until then the backend can
-// never see a complete body, so aborting the upstream connection on a failure always leaves it
-// with a truncated request it rejects.
+// The last output byte is held back (body_transform's rule) until the decoder has verified the
+// end of the body (final chunk signature, trailer signature and checksum, decoded length).
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html
 // Thread affinity: one per request.
 #pragma once
 
+#include "s3ha/proxy/body_transform.hpp"
 #include "s3ha/proxy/upstream_request.hpp"
 #include "s3ha/sigv4/chunk_decoder.hpp"
 #include "s3ha/sigv4/chunk_encoder.hpp"
@@ -28,7 +27,7 @@
 
 namespace s3ha::proxy {
 
-class aws_chunked_transform final : private sigv4::chunk_sink {
+class aws_chunked_transform final : public body_transform, private sigv4::chunk_sink {
 public:
     /// up: the upstream request (mode chunked_forward or chunked_decode, variant set, and
     /// chunk_signing for a forwarded signed variant). downstream: the client's chunk signing
@@ -38,17 +37,18 @@ public:
                           std::optional<sigv4::chunk_signing_context> downstream,
                           std::size_t max_chunk_size);
 
-    /// Consumes downstream body bytes. On error nothing more is produced (sticky).
-    error_code feed(std::string_view in);
+    /// Consumes downstream body bytes (copied: ready() never refers to them). On error nothing
+    /// more is produced (sticky).
+    error_code feed(std::string_view in) override;
     /// The downstream body ended; fails (incomplete_body...) unless the decoder reached its end.
-    error_code finish();
+    error_code finish() override;
     /// True once the whole body is verified (everything produced may go).
-    bool done() const noexcept { return decoder_.done() && !ec_; }
+    bool done() const noexcept override { return decoder_.done() && !ec_; }
 
     /// Output that may be sent upstream now.
-    std::string_view ready() const noexcept;
+    std::string_view ready() const noexcept override;
     /// Marks n bytes of ready() as sent.
-    void consume(std::size_t n) noexcept;
+    void consume(std::size_t n) noexcept override;
     /// Total output bytes produced so far (sent or not).
     std::uint64_t produced() const noexcept { return produced_; }
 

@@ -20,7 +20,12 @@ namespace s3ha::upstream {
 class connection {
 public:
     connection(any_stream stream, const backend& target)
-        : stream_(std::move(stream)), target_(&target) {}
+        : stream_(std::move(stream)), target_(&target) {
+        // Room for a response header and a small object in one receive (Beast reads
+        // max(512, free room) per call); larger bodies are received into the relay buffer.
+        buffer_.reserve(k_buffer_size);
+    }
+    static constexpr std::size_t k_buffer_size = std::size_t{16} * 1024;
 
     any_stream& stream() noexcept { return stream_; }
     /// Read buffer of the upstream response parser (belongs to the connection: bytes the

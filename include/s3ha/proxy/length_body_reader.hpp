@@ -1,0 +1,40 @@
+// Reads a Content-Length-delimited body straight into the caller's buffer: first the body bytes
+// the header read already buffered, then directly from the socket, each receive as large as the
+// buffer (64 KiB) and never past the body's end. Beast's parser<buffer_body> would instead
+// receive into the (small) dynamic header buffer and copy every byte once more into the body
+// buffer: 512-byte receives when that buffer has no free room, one more memcpy always.
+// Every receive has a deadline (tcp_stream::expires_after).
+// Thread affinity: the worker thread that owns the stream.
+#pragma once
+
+#include "s3ha/core/any_stream.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+
+namespace s3ha::proxy {
+
+class length_body_reader {
+public:
+    /// buffered: the dynamic buffer the header was read with (its body bytes are consumed from
+    /// it); length: the Content-Length.
+    length_body_reader(any_stream& stream, beast::flat_buffer& buffered, std::uint64_t length)
+        : stream_(stream), buffered_(buffered), remaining_(length) {}
+
+    /// True once `length` bytes were read.
+    bool done() const noexcept { return remaining_ == 0; }
+    std::uint64_t remaining() const noexcept { return remaining_; }
+
+    /// Reads the next piece (1..out.size() bytes; 0 once done) into out. timeout bounds the
+    /// receive. Errors: the stream's; http::error::partial_message when it ends early.
+    net::awaitable<std::size_t> read(std::span<char> out, std::chrono::milliseconds timeout,
+                                     error_code& ec);
+
+private:
+    any_stream& stream_;
+    beast::flat_buffer& buffered_;
+    std::uint64_t remaining_;
+};
+
+} // namespace s3ha::proxy
