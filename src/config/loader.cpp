@@ -666,49 +666,70 @@ void parse_admin(map_reader r, admin_config& a) {
     r.finish();
 }
 
-void parse_credentials(context& ctx, map_reader& root, std::vector<credential_config>& out) {
-    if (!root.require("credentials", "add a list with at least one access_key and secret_key")) {
+// The required, non-empty list `key` of maps (credentials, backends): reports a missing key, an
+// empty list and non-map items, and calls fn(item_reader) for each map item.
+struct map_list_hints {
+    const char* missing; // hint when the key is absent
+    const char* noun;    // "credential", "backend"
+    const char* add;     // hint when the list is empty
+    const char* item;    // hint when an item is not a map
+};
+template <class Fn>
+void for_each_map_item(context& ctx, map_reader& root, std::string_view key,
+                       const map_list_hints& hints, Fn&& fn) {
+    if (!root.require(key, hints.missing)) {
         return;
     }
-    const field* list = root.get_list("credentials");
+    const field* list = root.get_list(key);
     if (list == nullptr) {
         return;
     }
     if (list->is_null() || list->value.size() == 0) {
-        ctx.add(list->value_pos(), "`credentials` must contain at least one credential",
-                "add `- access_key: ...` with a secret_key");
+        ctx.add(list->value_pos(),
+                quote(key) + " must contain at least one " + std::string(hints.noun), hints.add);
         return;
     }
-    std::map<std::string, position> seen;
     std::size_t index = 0;
     for (const auto& item : list->value) {
-        const std::string path = "credentials[" + std::to_string(index++) + "]";
+        const std::string path = std::string(key) + "[" + std::to_string(index++) + "]";
         if (!item.IsMap()) {
             ctx.add(pos_of(item.Mark()), quote(path) + " must be a map, got " + describe(item),
-                    "each credential has access_key and secret_key");
+                    hints.item);
             continue;
         }
         map_reader r(ctx, path, item);
-        credential_config c;
-        r.require("access_key");
-        const field* f = nullptr;
-        if (auto key = r.scalar("access_key", "a string", &f)) {
-            if (key->empty()) {
-                ctx.add(f->value_pos(), quote(r.key_path("access_key")) + " must not be empty");
-            } else if (auto [it, inserted] = seen.emplace(*key, f->value_pos()); !inserted) {
-                ctx.add(f->value_pos(),
-                        "duplicate access key " + quote(*key) + " (first given at " +
-                            at_text(it->second) + ")",
-                        "access keys must be unique");
-            }
-            c.access_key = *key;
-        }
-        if (auto secret = r.get_secret("secret_key", true)) {
-            c.secret_key = std::move(*secret);
-        }
-        r.finish();
-        out.push_back(std::move(c));
+        fn(r);
     }
+}
+
+void parse_credentials(context& ctx, map_reader& root, std::vector<credential_config>& out) {
+    std::map<std::string, position> seen;
+    for_each_map_item(
+        ctx, root, "credentials",
+        {"add a list with at least one access_key and secret_key", "credential",
+         "add `- access_key: ...` with a secret_key",
+         "each credential has access_key and secret_key"},
+        [&](map_reader& r) {
+            credential_config c;
+            r.require("access_key");
+            const field* f = nullptr;
+            if (auto key = r.scalar("access_key", "a string", &f)) {
+                if (key->empty()) {
+                    ctx.add(f->value_pos(), quote(r.key_path("access_key")) + " must not be empty");
+                } else if (auto [it, inserted] = seen.emplace(*key, f->value_pos()); !inserted) {
+                    ctx.add(f->value_pos(),
+                            "duplicate access key " + quote(*key) + " (first given at " +
+                                at_text(it->second) + ")",
+                            "access keys must be unique");
+                }
+                c.access_key = *key;
+            }
+            if (auto secret = r.get_secret("secret_key", true)) {
+                c.secret_key = std::move(*secret);
+            }
+            r.finish();
+            out.push_back(std::move(c));
+        });
 }
 
 void parse_health_check(context& ctx, map_reader r, health_check_config& h) {
@@ -816,90 +837,77 @@ bool valid_backend_name(std::string_view s) {
 }
 
 void parse_backends(context& ctx, map_reader& root, std::vector<backend_config>& out) {
-    if (!root.require("backends", "add a list with at least one backend (name, endpoint, keys)")) {
-        return;
-    }
-    const field* list = root.get_list("backends");
-    if (list == nullptr) {
-        return;
-    }
-    if (list->is_null() || list->value.size() == 0) {
-        ctx.add(list->value_pos(), "`backends` must contain at least one backend",
-                "add `- name: ...` with endpoint, access_key and secret_key");
-        return;
-    }
     std::map<std::string, position> seen;
-    std::size_t index = 0;
-    for (const auto& item : list->value) {
-        const std::string path = "backends[" + std::to_string(index++) + "]";
-        if (!item.IsMap()) {
-            ctx.add(pos_of(item.Mark()), quote(path) + " must be a map, got " + describe(item),
-                    "each backend has name, endpoint, access_key and secret_key");
-            continue;
-        }
-        map_reader r(ctx, path, item);
-        backend_config b;
-        r.require("name", "a unique name such as minio-a (used in metrics)");
-        const field* f = nullptr;
-        if (auto name = r.scalar("name", "a string", &f)) {
-            if (!valid_backend_name(*name)) {
-                ctx.add(f->value_pos(), "invalid backend name " + quote(*name),
-                        "use only letters, digits, `_`, `.` and `-`");
-            } else if (auto [it, inserted] = seen.emplace(*name, f->value_pos()); !inserted) {
-                ctx.add(f->value_pos(),
-                        "duplicate backend name " + quote(*name) + " (first given at " +
-                            at_text(it->second) + ")",
-                        "backend names must be unique");
+    for_each_map_item(
+        ctx, root, "backends",
+        {"add a list with at least one backend (name, endpoint, keys)", "backend",
+         "add `- name: ...` with endpoint, access_key and secret_key",
+         "each backend has name, endpoint, access_key and secret_key"},
+        [&](map_reader& r) {
+            backend_config b;
+            r.require("name", "a unique name such as minio-a (used in metrics)");
+            const field* f = nullptr;
+            if (auto name = r.scalar("name", "a string", &f)) {
+                if (!valid_backend_name(*name)) {
+                    ctx.add(f->value_pos(), "invalid backend name " + quote(*name),
+                            "use only letters, digits, `_`, `.` and `-`");
+                } else if (auto [it, inserted] = seen.emplace(*name, f->value_pos()); !inserted) {
+                    ctx.add(f->value_pos(),
+                            "duplicate backend name " + quote(*name) + " (first given at " +
+                                at_text(it->second) + ")",
+                            "backend names must be unique");
+                }
+                b.name = *name;
             }
-            b.name = *name;
-        }
-        r.require("endpoint", "e.g. endpoint: http://127.0.0.1:9000");
-        if (auto ep = r.scalar("endpoint", "a URL", &f)) {
-            auto parsed_ep = config_values::parse_endpoint(*ep);
-            if (!parsed_ep.value) {
-                ctx.add(f->value_pos(), quote(r.key_path("endpoint")) + ": " + parsed_ep.message,
-                        parsed_ep.hint);
-            } else {
-                b.endpoint = *parsed_ep.value;
-            }
-        }
-        if (auto region = r.scalar("region", "a string", &f)) {
-            if (region->empty()) {
-                ctx.add(f->value_pos(), quote(r.key_path("region")) + " must not be empty",
-                        "the region the backend expects, e.g. us-east-1");
-            } else {
-                b.region = *region;
-            }
-        }
-        r.require("access_key");
-        r.get_string("access_key", b.access_key, true);
-        if (auto secret = r.get_secret("secret_key", true)) {
-            b.secret_key = std::move(*secret);
-        }
-        r.get_uint("priority", b.priority, 1, 1000);
-        r.get_uint("weight", b.weight, 1, 1000);
-        r.get_enum("aws_chunked", b.aws_chunked,
-                   {{"forward", aws_chunked_mode::forward}, {"decode", aws_chunked_mode::decode}});
-        {
-            map_reader t = r.sub("tls");
-            t.get_string("ca_file", b.tls.ca_file);
-            t.get_bool("verify", b.tls.verify);
-            const field* sn = nullptr;
-            if (auto name = t.scalar("server_name", "a string", &sn)) {
-                if (!name->empty() && !valid_host_name(*name)) {
-                    ctx.add(sn->value_pos(), "invalid server name " + quote(*name),
-                            "a host name, e.g. minio.example.com");
+            r.require("endpoint", "e.g. endpoint: http://127.0.0.1:9000");
+            if (auto ep = r.scalar("endpoint", "a URL", &f)) {
+                auto parsed_ep = config_values::parse_endpoint(*ep);
+                if (!parsed_ep.value) {
+                    ctx.add(f->value_pos(),
+                            quote(r.key_path("endpoint")) + ": " + parsed_ep.message,
+                            parsed_ep.hint);
                 } else {
-                    b.tls.server_name = *name;
+                    b.endpoint = *parsed_ep.value;
                 }
             }
-            check_tls_file(ctx, t, "ca_file", b.tls.ca_file);
-            t.finish();
-        }
-        parse_health_check(ctx, r.sub("health_check"), b.health_check);
-        r.finish();
-        out.push_back(std::move(b));
-    }
+            if (auto region = r.scalar("region", "a string", &f)) {
+                if (region->empty()) {
+                    ctx.add(f->value_pos(), quote(r.key_path("region")) + " must not be empty",
+                            "the region the backend expects, e.g. us-east-1");
+                } else {
+                    b.region = *region;
+                }
+            }
+            r.require("access_key");
+            r.get_string("access_key", b.access_key, true);
+            if (auto secret = r.get_secret("secret_key", true)) {
+                b.secret_key = std::move(*secret);
+            }
+            r.get_uint("priority", b.priority, 1, 1000);
+            r.get_uint("weight", b.weight, 1, 1000);
+            r.get_enum(
+                "aws_chunked", b.aws_chunked,
+                {{"forward", aws_chunked_mode::forward}, {"decode", aws_chunked_mode::decode}});
+            {
+                map_reader t = r.sub("tls");
+                t.get_string("ca_file", b.tls.ca_file);
+                t.get_bool("verify", b.tls.verify);
+                const field* sn = nullptr;
+                if (auto name = t.scalar("server_name", "a string", &sn)) {
+                    if (!name->empty() && !valid_host_name(*name)) {
+                        ctx.add(sn->value_pos(), "invalid server name " + quote(*name),
+                                "a host name, e.g. minio.example.com");
+                    } else {
+                        b.tls.server_name = *name;
+                    }
+                }
+                check_tls_file(ctx, t, "ca_file", b.tls.ca_file);
+                t.finish();
+            }
+            parse_health_check(ctx, r.sub("health_check"), b.health_check);
+            r.finish();
+            out.push_back(std::move(b));
+        });
 }
 
 void parse_routing(map_reader r, routing_config& c) {
