@@ -400,4 +400,27 @@ std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_
     return sys_days{ymd} + hours{h} + minutes{mi} + seconds{se};
 }
 
+canonical_status append_canonical_request_head(std::string& out, const http::request_header<>& req,
+                                               target_parts target,
+                                               const std::vector<std::string_view>& signed_headers,
+                                               bool exclude_signature,
+                                               std::size_t* signed_headers_begin) {
+    out.append(req.method_string());
+    out.push_back('\n');
+    if (!append_canonical_uri(out, target.path)) return canonical_status::bad_uri;
+    out.push_back('\n');
+    if (!append_canonical_query(out, target.query, exclude_signature)) {
+        return canonical_status::bad_uri;
+    }
+    out.push_back('\n');
+    if (!append_canonical_headers(out, req, signed_headers)) {
+        return canonical_status::missing_header;
+    }
+    out.push_back('\n');
+    if (signed_headers_begin != nullptr) *signed_headers_begin = out.size();
+    append_signed_headers(out, signed_headers);
+    out.push_back('\n');
+    return canonical_status::ok;
+}
+
 } // namespace s3ha::sigv4

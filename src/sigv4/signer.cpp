@@ -130,20 +130,17 @@ result<std::string> sign_request(http::request_header<>& req, const signing_para
     const auto target = split_target(req.target());
     std::string& creq = ws.creq;
     creq.clear();
-    creq.append(req.method_string());
-    creq.push_back('\n');
-    if (!append_canonical_uri(creq, target.path)) return errc::invalid_uri;
-    creq.push_back('\n');
-    if (!append_canonical_query(creq, target.query)) return errc::invalid_uri;
-    creq.push_back('\n');
-    if (!append_canonical_headers(creq, req, ws.names))
-        return errc::internal_error; // every name came from req itself
-    creq.push_back('\n');
-    const std::size_t signed_begin = creq.size();
-    append_signed_headers(creq, ws.names);
-    const std::string_view signed_headers(creq.data() + signed_begin, creq.size() - signed_begin);
-    creq.push_back('\n');
+    std::size_t signed_begin = 0;
+    switch (append_canonical_request_head(creq, req, target, ws.names, false, &signed_begin)) {
+    case canonical_status::ok: break;
+    case canonical_status::bad_uri: return errc::invalid_uri;
+    case canonical_status::missing_header: return errc::internal_error; // names came from req
+    }
+    const std::size_t signed_length = creq.size() - signed_begin - 1; // without its '\n'
     creq.append(payload_hash);
+    // The signed-headers line for the Authorization header; a view taken only now, after the last
+    // append to creq, cannot dangle.
+    const std::string_view signed_headers(creq.data() + signed_begin, signed_length);
 
     std::string& scope = ws.scope;
     scope.clear();

@@ -362,17 +362,11 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     // that is absent fails here).
     std::string& creq = ws.creq;
     creq.clear();
-    creq.append(req.method_string());
-    creq.push_back('\n');
-    if (!append_canonical_uri(creq, target.path)) return errc::invalid_uri;
-    creq.push_back('\n');
-    if (!append_canonical_query(creq, target.query, kind == auth_kind::presigned))
-        return errc::invalid_uri;
-    creq.push_back('\n');
-    if (!append_canonical_headers(creq, req, names)) return malformed(kind);
-    creq.push_back('\n');
-    append_signed_headers(creq, names);
-    creq.push_back('\n');
+    switch (append_canonical_request_head(creq, req, target, names, kind == auth_kind::presigned)) {
+    case canonical_status::ok: break;
+    case canonical_status::bad_uri: return errc::invalid_uri;
+    case canonical_status::missing_header: return malformed(kind);
+    }
 
     // 8. Payload hash as signed.
     std::string_view payload_value = k_unsigned_payload;

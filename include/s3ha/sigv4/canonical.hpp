@@ -103,6 +103,19 @@ bool append_canonical_headers(std::string& out, const http::fields& fields,
 std::string signed_headers_string(const std::vector<std::string_view>& signed_headers);
 void append_signed_headers(std::string& out, const std::vector<std::string_view>& signed_headers);
 
+/// Why append_canonical_request_head failed.
+enum class canonical_status { ok, bad_uri, missing_header };
+
+/// Appends the canonical request up to the payload hash: method, canonical URI, canonical query
+/// (without X-Amz-Signature when `exclude_signature`), canonical headers and signed headers,
+/// each line ending in '\n'. `signed_headers_begin`, when given, receives the offset in `out`
+/// where the signed-headers line starts. The one builder the verifier and the signer share.
+canonical_status append_canonical_request_head(std::string& out, const http::request_header<>& req,
+                                               target_parts target,
+                                               const std::vector<std::string_view>& signed_headers,
+                                               bool exclude_signature,
+                                               std::size_t* signed_headers_begin = nullptr);
+
 /// method \n uri \n query \n headers-block \n signed-headers \n payload-hash
 std::string canonical_request(std::string_view method, std::string_view canonical_uri,
                               std::string_view canonical_query, std::string_view canonical_headers,
