@@ -18,9 +18,10 @@ Modes (`set_mode`), applied to every new request, on new and on kept-alive conne
              as when the backend process dies
 Health override (`set_health`): a request for `health_path` that is the FIRST request on its
 connection (the health checker's one-request connections) is answered with `health_status` and
-`Connection: close` instead of being forwarded; `health_status=None` forwards it. It takes
-precedence over the mode (except `refuse` and `reset`), so a black-holed backend can still look
-healthy and a healthy one can say 503.
+`Connection: close` instead of being forwarded; `health_status=None` forwards it (a real
+answer). A list of statuses is used in turn, one per check (a flapping health endpoint). An
+override takes precedence over `blackhole` and `delay` (a hung data path can still look healthy)
+but not over `reset` and `refuse`.
 
 Counters: `connection_count` (accepted), `requests` (one `RequestRecord` per request head seen,
 with time, method, target and what was done with it), `data_requests(...)` (without health checks).
@@ -32,6 +33,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Sequence
 
 from .relay import RelayConnection, TcpRelay, reset_socket
 
@@ -149,7 +151,8 @@ class FaultProxy(TcpRelay):
         self._mode = "pass"
         self._delay = delay
         self._health_path = health_path
-        self._health_status = health_status
+        self._health_cycle: list[int | None] = [health_status]
+        self._health_seen = 0  # health checks seen since the last set_health
         self.requests: list[RequestRecord] = []
         self._live: dict[int, _Link] = {}  # connections still open, by id
         super().__init__(target_host, target_port, record_limit=record_limit)
@@ -178,12 +181,19 @@ class FaultProxy(TcpRelay):
         if mode == "refuse":
             self._kill_live()
 
-    def set_health(self, status: int | None, path: str | None = None) -> None:
-        """Answer health checks of `path` (default: the current one) with `status`; None: forward."""
+    def set_health(self, status: int | None | Sequence[int | None],
+                   path: str | None = None) -> None:
+        """Answer health checks of `path` (default: the current one) with `status`; None: forward
+        them to the backend. A sequence is a cycle: check n gets status[n % len] (a flapping
+        health endpoint, e.g. `[None, 503]` = real answer, 503, real answer, ...)."""
+        cycle = list(status) if isinstance(status, (list, tuple)) else [status]
+        if not cycle:
+            raise ValueError("empty health status cycle")
         with self._lock:
             if path is not None:
                 self._health_path = path
-            self._health_status = status
+            self._health_cycle = cycle
+            self._health_seen = 0
 
     # -- counters ------------------------------------------------------------------------------
     def data_requests(self, since: float | None = None) -> list[RequestRecord]:
@@ -247,12 +257,15 @@ class FaultProxy(TcpRelay):
             for kind, payload, info in splitter.feed(data):
                 if kind == "head":
                     method, target = info
+                    is_health = (first and self._health_path is not None
+                                 and target.split("?", 1)[0] == self._health_path)
+                    first = False
                     with self._lock:
                         mode, delay = self._mode, self._delay
-                        health = (self._health_status
-                                  if first and self._health_path is not None
-                                  and target.split("?", 1)[0] == self._health_path else None)
-                    first = False
+                        health = None
+                        if is_health and mode not in ("reset", "refuse"):
+                            health = self._health_cycle[self._health_seen % len(self._health_cycle)]
+                            self._health_seen += 1
                     if mode in ("reset", "refuse"):
                         self._record(method, target, "reset")
                         link.killed = True
