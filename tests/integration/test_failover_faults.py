@@ -105,8 +105,8 @@ def test_fault_proxy_blackhole_reset_refuse(fp, s3rver_backend):
     fp.set_mode("refuse")
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", fp.port), timeout=2)
-    keep.request("GET", "/")  # the open connection died with the "process"
     with pytest.raises((ConnectionResetError, http.client.RemoteDisconnected, BrokenPipeError)):
+        keep.request("GET", "/")  # the open connection died with the "process"
         keep.getresponse()
     keep.close()
     fp.set_mode("pass")  # listens again on the same port
