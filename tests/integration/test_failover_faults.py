@@ -126,10 +126,11 @@ def test_fault_proxy_health_cycle(fp):
 
 # -- s3ha in front of failing backends ---------------------------------------------------------
 FALL, RISE = 2, 2
-INTERVAL, JITTER, CHECK_TIMEOUT, MAX_BACKOFF = 0.2, 0.02, 0.15, 0.4
+INTERVAL, JITTER, CHECK_TIMEOUT, MAX_BACKOFF = 0.25, 0.02, 0.2, 0.5
 # http check of "/" (s3rver answers an unsigned GET / with 200: a real health answer), fast.
-HC = {"type": "http", "path": "/", "interval": "200ms", "jitter": "20ms", "timeout": "150ms",
-      "rise": RISE, "fall": FALL, "max_backoff": "400ms"}
+# (150 ms check timeouts made a healthy s3rver fail checks on this loaded 2-core machine.)
+HC = {"type": "http", "path": "/", "interval": "250ms", "jitter": "20ms", "timeout": "200ms",
+      "rise": RISE, "fall": FALL, "max_backoff": "500ms"}
 HEADER_TIMEOUT = 1.0
 RETRIES = {"max_attempts": 3, "connect_timeout": "500ms", "response_header_timeout": "1s",
            "try_timeout": "5s"}
@@ -239,8 +240,10 @@ def s3rvers(tmp_path, unique_bucket):
 
     def start(n: int):
         for _ in range(n):
-            started.append(S3rverBackend(tmp_path / f"s3rver-{len(started)}",
-                                         buckets=[unique_bucket]))
+            b = S3rverBackend(tmp_path / f"s3rver-{len(started)}", buckets=[unique_bucket])
+            started.append(b)
+            for _ in range(3):  # warm up the health check's route (the first ones are slow)
+                _get(b.port, "/")
         return started[-n:]
 
     yield start
@@ -250,9 +253,19 @@ def s3rvers(tmp_path, unique_bucket):
         b.stop()
 
 
-def _wait_up(p, *names: str, timeout: float = 10.0) -> None:
-    for n in names:
-        wait_transition(p.log_path, n, "up", 0.0, timeout)
+def _wait_up(p, *names: str, timeout: float = 15.0, quiet: float = 0.8) -> None:
+    """Until every named backend is up and no backend changed state for `quiet` seconds (a
+    freshly started s3rver can miss a check or two while it warms up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ts = transitions(p.log_path)
+        last = {t.backend: t for t in ts}
+        if (all(n in last and last[n].state == "up" for n in names)
+                and time.time() - max(t.time for t in ts) >= quiet):
+            return
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"backends {names} not steadily up within {timeout:.1f}s: {ts}")
+        time.sleep(0.05)
 
 
 def _data(fp: FaultProxy, bucket: str, after: float = 0.0, before: float = float("inf")):
@@ -444,12 +457,12 @@ def test_flapping_health_does_not_make_traffic_oscillate(cycle, s3rvers, s3ha_fa
     """failover + failback auto, stable period 1 s. The primary's health endpoint flaps (fault
     proxy): ok/503 on alternate checks never reaches `fall` = 2 consecutive failures, so the
     primary is never marked down and keeps all traffic; ok,ok,503,503 makes it go down and up
-    every two checks (~0.4 s up at a time, less than the stable period), so traffic moves to the
+    every two checks (~0.5 s up at a time, less than the stable period), so traffic moves to the
     secondary once and stays there: at most one switch while it flaps."""
     bucket = unique_bucket
     primary, secondary, objects = _pair(s3rvers, bucket)
     fp = FaultProxy.for_backend(primary, health_path="/")
-    flap_seconds = 3.0
+    flap_seconds = 4.0
     try:
         p = s3ha_factory([{"backend": primary, "endpoint": fp.endpoint, "health_check": HC},
                           {"backend": secondary, "health_check": HC}],
