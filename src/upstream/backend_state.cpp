@@ -37,6 +37,8 @@ transition backend_state::on_success(bool active, steady_time now) {
         return transition::went_up;
     }
     if (!up_ && !active) return transition::none; // see the header: only checks bring it up
+    // Nor does real traffic cancel a failing health check (see the header).
+    if (!active && has_checked_actively_ && !last_check_ok_) return transition::none;
     ++successes_;
     failures_ = 0;
     down_probe_failures_ = 0;

@@ -67,10 +67,27 @@ TEST_CASE("backend_state: alternating blips never flap an up backend", "[unit][p
     for (int i = 0; i < 50; ++i) {
         CHECK(s.record_check(false, 1ms, "blip", t0 + std::chrono::seconds(2 * i + 1)) ==
               transition::none);
-        CHECK(s.record_success(t0 + std::chrono::seconds(2 * i + 2)) == transition::none);
+        CHECK(s.record_check(true, 1ms, "ok", t0 + std::chrono::seconds(2 * i + 2)) ==
+              transition::none);
+    }
+    // Passive blips between real successes do not add up either.
+    for (int i = 0; i < 50; ++i) {
+        CHECK(s.record_failure(failure_kind::reset, t0 + std::chrono::seconds(200 + 2 * i)) ==
+              transition::none);
+        CHECK(s.record_success(t0 + std::chrono::seconds(201 + 2 * i)) == transition::none);
     }
     CHECK(s.up());
     CHECK(s.since() == t0);
+}
+
+TEST_CASE("backend_state: real traffic does not cancel failing health checks", "[unit][pool]") {
+    // A MinIO that lost write quorum: its cluster health says 503 while GETs still succeed.
+    backend_state s(hc_with(2, 2), t0);
+    s.record_check(true, 1ms, "ok", t0);
+    CHECK(s.record_check(false, 1ms, "status 503", t0 + 1s) == transition::none);
+    CHECK(s.record_success(t0 + 2s) == transition::none);
+    CHECK(s.record_success(t0 + 3s) == transition::none);
+    CHECK(s.record_check(false, 1ms, "status 503", t0 + 4s) == transition::went_down);
 }
 
 TEST_CASE("backend_state: passive signals", "[unit][pool]") {

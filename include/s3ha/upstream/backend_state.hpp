@@ -15,7 +15,9 @@
 // Passive signals (real traffic): failures count towards `fall` exactly like failed checks; a
 // success resets the failure streak of an up backend but never brings a down backend up (only
 // active checks do: a MinIO that has lost write quorum still answers some GETs while its
-// cluster health says 503, and letting both sources vote would make it flap).
+// cluster health says 503, and letting both sources vote would make it flap). For the same
+// reason a real success is ignored while the latest active check failed: otherwise a backend
+// whose health endpoint says 503 would never reach `fall` as long as clients keep using it.
 //
 // Thread safety: every member function may be called from any thread. Transitions take a small
 // mutex; what the selection hot path reads (up, since, in-flight, drained, last failure) is

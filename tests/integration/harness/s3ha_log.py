@@ -1,0 +1,87 @@
+"""Reading s3ha's text log: access-log lines (which backend answered each request) and the pool's
+backend state transitions ("backend b0 is down (2 consecutive failures; ...)"), with their
+timestamps (wall clock, millisecond precision, the same clock as time.time()).
+
+Formats (src/server/server.cpp, src/core/log_scope.cpp, src/proxy/forwarder.cpp,
+src/upstream/pool.cpp), `logging.format: text`:
+  2026-11-22T15:16:09.123+00:00 info [access] conn=7 req=ab12 GET /bkt/key 200 in=0 out=5 ms=3 backend=b0
+  2026-11-22T15:16:09.456+00:00 warning [s3ha] conn=- req=- backend b0 is down (2 consecutive failures; health check: upstream_timeout)
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+_STAMP = r"(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:?\d\d)"
+_ACCESS = re.compile(_STAMP + r" \w+ \[access\] conn=\S+ req=(?P<req>\S+) (?P<method>\S+) "
+                     r"(?P<resource>\S+) (?P<status>\d+) in=(?P<bin>\d+) out=(?P<bout>\d+) "
+                     r"ms=(?P<ms>\d+) backend=(?P<backend>\S*)")
+_TRANSITION = re.compile(_STAMP + r" \w+ \[s3ha\] .*backend (?P<name>\S+) is (?P<state>up|down) "
+                         r"\((?P<count>\d+) consecutive (?:successes|failures); (?P<why>.*)\)")
+
+
+def _wall(ts: str) -> float:
+    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+@dataclass(frozen=True)
+class AccessLine:
+    end: float        # wall time the line was written (the response was done)
+    method: str
+    resource: str
+    status: int
+    ms: int
+    backend: str      # the backend that answered ("" or "-" when none)
+
+    @property
+    def start(self) -> float:
+        return self.end - self.ms / 1000.0
+
+
+@dataclass(frozen=True)
+class Transition:
+    time: float       # wall time
+    backend: str
+    state: str        # up | down
+    count: int        # consecutive successes (up) / failures (down) when it happened
+    why: str
+
+
+def access_lines(log: str | Path, resource_prefix: str = "") -> list[AccessLine]:
+    text = Path(log).read_text(errors="replace") if isinstance(log, Path) else log
+    out = []
+    for m in _ACCESS.finditer(text):
+        if m["resource"].startswith(resource_prefix):
+            out.append(AccessLine(_wall(m["ts"]), m["method"], m["resource"], int(m["status"]),
+                                  int(m["ms"]), m["backend"]))
+    return out
+
+
+def transitions(log: str | Path, backend: str | None = None) -> list[Transition]:
+    text = Path(log).read_text(errors="replace") if isinstance(log, Path) else log
+    return [Transition(_wall(m["ts"]), m["name"], m["state"], int(m["count"]), m["why"])
+            for m in _TRANSITION.finditer(text) if backend is None or m["name"] == backend]
+
+
+def wait_transition(log: Path, backend: str, state: str, after: float, timeout: float) -> Transition:
+    """The first transition of `backend` to `state` logged at or after wall time `after`
+    (minus the log's 1 ms resolution); TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for t in transitions(log, backend):
+            if t.state == state and t.time >= after - 0.002:
+                return t
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"no 'backend {backend} is {state}' logged within {timeout:.1f}s; "
+                               f"transitions: {transitions(log)}")
+        time.sleep(0.02)
+
+
+def switches(lines: list[AccessLine]) -> int:
+    """How often the answering backend changed along the requests ordered by start time."""
+    seq = [a.backend for a in sorted(lines, key=lambda a: a.start)]
+    return sum(1 for a, b in zip(seq, seq[1:]) if a != b)
