@@ -5,8 +5,10 @@
 #include "s3ha/http/s3_error.hpp"
 #include "s3ha/http/s3_request.hpp"
 #include "s3ha/proxy/aws_chunked_transform.hpp"
+#include "s3ha/proxy/buffered_response.hpp"
 #include "s3ha/proxy/hop_by_hop.hpp"
 #include "s3ha/proxy/length_body_reader.hpp"
+#include "s3ha/proxy/multipart_rewrite.hpp"
 #include "s3ha/proxy/plain_body_check.hpp"
 #include "s3ha/proxy/relay.hpp"
 
@@ -73,6 +75,10 @@ struct forwarder::request_state {
     bool response_complete = false; // the whole response went to the client
     bool downstream_broken = false; // the client went away or its connection is unusable
     error_code body_error;          // why the downstream body could not be read (if it could not)
+    /// Multipart (multipart_rewrite.hpp): the backend named by the request's upload id, and
+    /// whether a 2xx answer carries upload ids to rewrite.
+    std::optional<std::size_t> pinned_backend;
+    std::optional<s3_operation> rewrite_op;
 
     bool body_done() const { return body ? body->done() : parser.is_done(); }
 };
@@ -123,6 +129,8 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
     } else if (!cfg.server.allow_anonymous) {
         co_return co_await fail(errc::access_denied);
     }
+
+    if (auto ec = route_upload_ids(st)) co_return co_await fail(ec);
 
     // Backend selection: one attempt per chosen backend; failover (another attempt while
     // nothing is committed) comes with the pool.
@@ -263,7 +271,10 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         if (!request_complete) {
             st.log.info("backend {} answered before the whole body was sent", b.name());
         }
-        auto r = co_await relay_back(st, *conn, *rp, request_complete);
+        const bool rewrite = st.rewrite_op && !st.head && rp->get().result_int() >= 200 &&
+                             rp->get().result_int() < 300;
+        auto r = rewrite ? co_await relay_rewritten(st, *conn, *rp, request_complete, b)
+                         : co_await relay_back(st, *conn, *rp, request_complete);
         if (!r.ec && request_complete && st.response_complete && rp->keep_alive() &&
             !rp->need_eof()) {
             ctx_.pool.release(std::move(conn));
@@ -427,6 +438,77 @@ forwarder::relay_back(request_state& st, upstream::connection& conn,
                     r.upstream_error.message());
         co_return attempt_result{upstream_failure(r.upstream_error, true), true};
     }
+    co_return attempt_result{{}, true};
+}
+
+error_code forwarder::route_upload_ids(request_state& st) const {
+    const auto& cfg = *ctx_.cfg;
+    auto routing = translate_upload_ids(st.address.query, cfg.backends);
+    if (!routing) {
+        st.log.info("upload id refused: {}", routing.error().message());
+        return routing.error();
+    }
+    st.address.query = std::move(routing->query);
+    st.pinned_backend = routing->pinned_backend;
+    const auto& req = st.parser.get();
+    const auto op = classify_s3_operation(req.method_string(), st.address,
+                                          req.find("x-amz-copy-source") != req.end());
+    if (rewrites_upload_ids(op)) st.rewrite_op = op;
+    return {};
+}
+
+net::awaitable<forwarder::attempt_result>
+forwarder::relay_rewritten(request_state& st, upstream::connection& conn,
+                           http::response_parser<http::buffer_body>& rp, bool request_complete,
+                           const upstream::backend& b) {
+    const auto& cfg = *ctx_.cfg;
+    // Whatever fails from here on, the backend has answered: committed, never tried elsewhere
+    // (a CreateMultipartUpload may have created the upload there).
+    const auto coding = rp.get()[http::field::content_encoding];
+    if (!coding.empty() && !beast::iequals(coding, "identity")) {
+        st.log.warn("backend {}: upload ids cannot be rewritten in a {} body", b.name(), coding);
+        co_return attempt_result{make_error_code(errc::upstream_protocol_error), true};
+    }
+    std::string body;
+    auto ec =
+        co_await read_response_body(conn.stream(), conn.buffer(), rp, buffer_, k_max_rewritten_body,
+                                    cfg.routing.retries.idle_timeout, body);
+    if (ec) {
+        st.log.warn("backend {}: reading the body to rewrite its upload ids: {}", b.name(),
+                    ec.message());
+        if (ec != errc::upload_ids_too_large) ec = upstream_failure(ec, true);
+        co_return attempt_result{ec, true};
+    }
+    auto rewritten = rewrite_upload_ids_xml(body, b.config(),
+                                            st.rewrite_op == s3_operation::create_multipart_upload);
+    if (!rewritten) {
+        st.log.warn("backend {}: upload ids not rewritten: {}", b.name(),
+                    rewritten.error().message());
+        co_return attempt_result{rewritten.error(), true};
+    }
+
+    http::response<http::string_body> res{rp.get().base()};
+    strip_hop_by_hop(res);
+    res.erase(http::field::content_length);
+    res.set("x-s3ha-request-id", st.id);
+    res.version(st.version);
+    res.body() = std::move(*rewritten);
+    res.prepare_payload();
+    const bool keep_alive =
+        request_complete && st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
+    res.keep_alive(keep_alive);
+    st.status = res.result_int();
+    st.response_started = true;
+    if (!keep_alive) st.downstream_broken = true;
+    down_.tcp().expires_after(cfg.server.idle_timeout);
+    co_await http::async_write(down_, res, net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+        st.downstream_broken = true;
+        st.log.info("client disconnected during the response: {}", ec.message());
+        co_return attempt_result{ec, true};
+    }
+    st.bytes_out = res.body().size();
+    st.response_complete = true;
     co_return attempt_result{{}, true};
 }
 
