@@ -13,11 +13,13 @@ import contextlib
 import hashlib
 import os
 import time
+from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
 
 from harness.backends import S3rverBackend
+from harness.relay import TcpRelay
 from harness.s3util import (MIB, assert_absent_on_backend, backend_head, backend_sha256,
                             empty_and_delete, error_code, http_status, sha256)
 
@@ -162,24 +164,38 @@ def test_foreign_and_tampered_upload_ids_are_no_such_upload(swift_and_s3rver, s3
     assert c.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
-def test_list_multipart_uploads_pages_through_s3ha(swift_and_s3rver, s3ha_factory):
-    bucket, swift, other = swift_and_s3rver
-    proxy = s3ha_factory([swift, other])
-    c = proxy.client()
-    created = sorted((k, c.create_multipart_upload(Bucket=bucket, Key=k)["UploadId"])
-                     for k in ("p/a", "p/b", "p/c"))
-    seen, kw = [], {}
-    for _ in range(5):
-        page = c.list_multipart_uploads(Bucket=bucket, MaxUploads=1, **kw)
-        seen += [(u["Key"], u["UploadId"]) for u in page.get("Uploads", [])]
-        if not page["IsTruncated"]:
-            break
-        assert _backend_name_in(page["NextUploadIdMarker"]) == "b0"
-        kw = {"KeyMarker": page["NextKeyMarker"], "UploadIdMarker": page["NextUploadIdMarker"]}
-    assert seen == created
-    for k, uid in created:
-        c.abort_multipart_upload(Bucket=bucket, Key=k, UploadId=uid)
-    assert _direct_upload_ids(swift, bucket) == []
+def test_backend_receives_only_its_own_ids(swift_backend, s3ha_factory, unique_bucket):
+    """Through a recording relay in front of Swift: every request naming the upload (and a
+    ListMultipartUploads upload-id-marker) reaches the backend with the backend's own id, signed
+    (Swift verifies SigV4), never with the s3ha id.
+
+    Swift's s3api leaves NextUploadIdMarker empty even on truncated pages, so the marker is taken
+    from a listed upload (a real client continues the same way from NextUploadIdMarker)."""
+    bucket, key = unique_bucket, "mp/relayed.bin"
+    swift_backend.create_bucket(bucket)
+    relay = TcpRelay(swift_backend.host, swift_backend.port)
+    try:
+        proxy = s3ha_factory([{"backend": swift_backend, "endpoint": relay.endpoint}])
+        c = proxy.client(max_attempts=1)
+        uid = c.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        (_, swift_id), = _direct_upload_ids(swift_backend, bucket)
+        c.upload_part(Bucket=bucket, Key=key, PartNumber=1, UploadId=uid, Body=b"p" * 1000)
+        assert [p["PartNumber"] for p in
+                c.list_parts(Bucket=bucket, Key=key, UploadId=uid)["Parts"]] == [1]
+        page = c.list_multipart_uploads(Bucket=bucket, KeyMarker="mp/",
+                                        UploadIdMarker=uid)  # continues after a listed upload
+        assert page["UploadIdMarker"] == uid  # the marker echoed back is the s3ha id again
+        c.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=uid)
+        sent = b"".join(relay.recorded()).decode("latin-1")
+        lines = [ln for ln in sent.split("\r\n") if f"/{bucket}" in ln and " HTTP/1.1" in ln]
+        enc = quote(swift_id, safe="")
+        assert sum(f"uploadId={enc}" in ln for ln in lines) == 3, lines  # part, list, abort
+        assert any(f"upload-id-marker={enc}" in ln for ln in lines), lines
+        assert uid not in sent and quote(uid, safe="") not in sent
+        assert _direct_upload_ids(swift_backend, bucket) == []
+    finally:
+        relay.stop()
+        empty_and_delete(swift_backend, bucket)
 
 
 def test_upload_pinned_to_dead_backend_gets_503_never_another(swift_backend, s3ha_factory,
