@@ -32,7 +32,7 @@ namespace s3ha::proxy {
 
 /// Most bytes of a response body rewrite_upload_ids_xml is given (the forwarder's buffer bound):
 /// ListMultipartUploads with 1000 uploads of 1024-byte keys is about 1.5 MiB.
-inline constexpr std::size_t k_max_rewritten_body = 8 * 1024 * 1024;
+inline constexpr std::size_t k_max_rewritten_body = std::size_t{8} * 1024 * 1024;
 
 /// True for the operations whose 2xx response body carries upload ids to rewrite.
 bool rewrites_upload_ids(s3_operation op) noexcept;
