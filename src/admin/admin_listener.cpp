@@ -4,8 +4,9 @@
 
 namespace s3ha::admin {
 
-admin_listener::admin_listener(std::shared_ptr<const config> cfg)
-    : cfg_(std::move(cfg)), acceptor_(ioc_) {
+admin_listener::admin_listener(std::shared_ptr<const config> cfg,
+                               std::shared_ptr<upstream::pool> backends)
+    : cfg_(std::move(cfg)), backends_(std::move(backends)), acceptor_(ioc_) {
     net::ip::tcp::endpoint ep(net::ip::make_address(cfg_->admin.listen.host),
                               cfg_->admin.listen.port);
     acceptor_.open(ep.protocol());

@@ -5,6 +5,7 @@
 
 #include "s3ha/config/config.hpp"
 #include "s3ha/core/net.hpp"
+#include "s3ha/upstream/pool.hpp"
 
 #include <memory>
 #include <thread>
@@ -13,8 +14,9 @@ namespace s3ha::admin {
 
 class admin_listener {
 public:
-    /// Binds admin.listen at once (throws on failure: a start-up error).
-    explicit admin_listener(std::shared_ptr<const config> cfg);
+    /// Binds admin.listen at once (throws on failure: a start-up error). backends: the
+    /// process-wide pool the backend endpoints report on and act upon (may be nullptr in tests).
+    admin_listener(std::shared_ptr<const config> cfg, std::shared_ptr<upstream::pool> backends);
     ~admin_listener();
     admin_listener(const admin_listener&) = delete;
     admin_listener& operator=(const admin_listener&) = delete;
@@ -29,6 +31,7 @@ private:
     net::awaitable<void> serve(net::ip::tcp::socket socket);
 
     std::shared_ptr<const config> cfg_;
+    std::shared_ptr<upstream::pool> backends_;
     net::io_context ioc_{1};
     net::ip::tcp::acceptor acceptor_;
     std::thread thread_;
