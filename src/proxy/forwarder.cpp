@@ -381,8 +381,14 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             st.log.info("backend {} answered before the whole body was sent", b.name());
         }
         const bool rewrite = st.rewrite_op && !st.head && status >= 200 && status < 300;
-        auto r = rewrite ? co_await relay_rewritten(st, *conn, *rp, request_complete, b)
-                         : co_await relay_back(st, *conn, *rp, request_complete);
+        // Not `c ? co_await x : co_await y`: g++ 12 destroys the temporaries of such a
+        // conditional twice (a double free of attempt_result::reason).
+        attempt_result r;
+        if (rewrite) {
+            r = co_await relay_rewritten(st, *conn, *rp, request_complete, b);
+        } else {
+            r = co_await relay_back(st, *conn, *rp, request_complete);
+        }
         if (!r.ec && request_complete && st.response_complete && rp->keep_alive() &&
             !rp->need_eof()) {
             ctx_.pool.release(std::move(conn));
