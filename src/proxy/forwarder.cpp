@@ -574,10 +574,7 @@ const upstream::backend* forwarder::pinned_backend(const request_state& st) cons
     upstream::pool& backends = *ctx_.backend_pool;
     for (const auto& b : backends.backends()) {
         if (b->name() != name) continue;
-        const auto& state = backends.state(b->index());
-        // Down or drained: 503. Unchecked (just started): tried; a dead one fails to connect.
-        if (state.drained() || (state.checked() && !state.up())) return nullptr;
-        return b.get();
+        return accepts_pinned_request(backends.state(b->index())) ? b.get() : nullptr;
     }
     return nullptr;
 }

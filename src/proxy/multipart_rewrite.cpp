@@ -77,6 +77,10 @@ bool rewrites_upload_ids(s3_operation op) noexcept {
            op == s3_operation::list_multipart_uploads || op == s3_operation::list_parts;
 }
 
+bool accepts_pinned_request(const upstream::backend_state& s) noexcept {
+    return !s.drained() && (s.up() || !s.checked());
+}
+
 result<upload_id_routing> translate_upload_ids(std::string_view raw_query,
                                                std::span<const backend_config> backends) {
     upload_id_routing r;

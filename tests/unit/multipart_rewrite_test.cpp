@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <pugixml.hpp>
 
+#include <chrono>
 #include <vector>
 
 using namespace s3ha;
@@ -52,6 +53,26 @@ TEST_CASE("rewrites_upload_ids: the three listing/creating operations", "[unit][
     CHECK_FALSE(rewrites_upload_ids(s3_operation::upload_part));
     CHECK_FALSE(rewrites_upload_ids(s3_operation::complete_multipart_upload));
     CHECK_FALSE(rewrites_upload_ids(s3_operation::get_object));
+}
+
+TEST_CASE("accepts_pinned_request: down or drained backends take no upload request",
+          "[unit][multipart]") {
+    health_check_config hc;
+    hc.rise = 1;
+    hc.fall = 1;
+    const auto t0 = std::chrono::steady_clock::now();
+    upstream::backend_state s(hc, t0);
+    CHECK(accepts_pinned_request(s)); // unchecked: tried (a dead one fails to connect: 503)
+    s.record_check(true, std::chrono::milliseconds(1), "ok", t0);
+    CHECK(accepts_pinned_request(s));
+    s.set_drained(true);
+    CHECK_FALSE(accepts_pinned_request(s));
+    s.set_drained(false);
+    s.record_check(false, std::chrono::milliseconds(1), "refused", t0);
+    REQUIRE_FALSE(s.up());
+    CHECK_FALSE(accepts_pinned_request(s));
+    s.record_check(true, std::chrono::milliseconds(1), "ok", t0);
+    CHECK(accepts_pinned_request(s)); // back up: the upload continues there
 }
 
 TEST_CASE("translate_upload_ids: pins by uploadId and sends the original", "[unit][multipart]") {

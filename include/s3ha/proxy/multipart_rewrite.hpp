@@ -21,6 +21,7 @@
 #include "s3ha/config/config.hpp"
 #include "s3ha/core/result.hpp"
 #include "s3ha/http/s3_request.hpp"
+#include "s3ha/upstream/backend_state.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -52,6 +53,11 @@ struct upload_id_routing {
 /// backends), invalid_uri (a bad %-escape in one of them).
 result<upload_id_routing> translate_upload_ids(std::string_view raw_query,
                                                std::span<const backend_config> backends);
+
+/// Whether the backend of an upload may take a request naming it: not drained and not known to
+/// be down. An unchecked backend (s3ha just started) is tried: if it is dead, connecting fails
+/// and the client gets 503 all the same. Otherwise the request gets 503 and goes nowhere else.
+bool accepts_pinned_request(const upstream::backend_state& s) noexcept;
 
 /// Rewrites the text of every UploadId, UploadIdMarker and NextUploadIdMarker element (matched
 /// by local name, any namespace) of an S3 XML body answered by backend `b`; empty ones stay
