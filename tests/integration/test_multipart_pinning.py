@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness.backends import S3rverBackend
+from harness.process import wait_until
 from harness.relay import TcpRelay
 from harness.s3util import (MIB, assert_absent_on_backend, backend_head, backend_sha256,
                             empty_and_delete, error_code, http_status, sha256)
@@ -65,6 +66,26 @@ def _direct_upload_ids(backend, bucket: str) -> list[tuple[str, str]]:
     return [(u["Key"], u["UploadId"]) for u in r.get("Uploads", [])]
 
 
+def _wait_direct_upload_ids(backend, bucket: str, expected: list[tuple[str, str]] | None = None,
+                            count: int | None = None, timeout: float = 15.0):
+    """_direct_upload_ids once it equals `expected` (or has `count` entries): Swift updates its
+    container listings asynchronously when its container server is slow (a loaded machine)."""
+    seen: list = []
+
+    def probe() -> bool:
+        seen[:] = _direct_upload_ids(backend, bucket)
+        return seen == expected if expected is not None else len(seen) == count
+
+    wait_until(probe, timeout=timeout, interval=0.2, what=f"uploads on the backend: {seen}")
+    return list(seen)
+
+
+# Lenient health checks for the session Swift: on a loaded machine its S3 check can take more
+# than the harness default 500 ms, and a Swift marked down would move new uploads elsewhere.
+def _swift(swift) -> dict:
+    return {"backend": swift, "health_check": {"interval": "3s", "timeout": "2s", "fall": 3}}
+
+
 def _expect_error(call, code: str, status: int) -> ClientError:
     with pytest.raises(ClientError) as ei:
         call()
@@ -84,7 +105,7 @@ def swift_and_s3rver(swift_backend, tmp_path, unique_bucket):
 
 def test_upload_completes_on_its_backend_with_rewritten_ids(swift_and_s3rver, s3ha_factory):
     bucket, swift, other = swift_and_s3rver
-    proxy = s3ha_factory([swift, other])
+    proxy = s3ha_factory([_swift(swift), other])
     c = proxy.client(read_timeout=120)
     key = "mp/pinned.bin"
     parts = [os.urandom(PART), os.urandom(PART), os.urandom(1234)]
@@ -93,8 +114,8 @@ def test_upload_completes_on_its_backend_with_rewritten_ids(swift_and_s3rver, s3
     uid = up["UploadId"]
     assert _backend_name_in(uid) == "b0"  # Swift, the failover primary
     # Swift holds the upload under its own id; the client never sees that one.
-    direct = _direct_upload_ids(swift, bucket)
-    assert len(direct) == 1 and direct[0][0] == key
+    direct = _wait_direct_upload_ids(swift, bucket, count=1)
+    assert direct[0][0] == key
     swift_id = direct[0][1]
     assert swift_id != uid and swift_id not in uid
 
@@ -117,17 +138,17 @@ def test_upload_completes_on_its_backend_with_rewritten_ids(swift_and_s3rver, s3
     assert backend_sha256(swift, bucket, key) == (sha256(whole), len(whole))
     assert backend_head(swift, bucket, key)["ETag"].strip('"').endswith("-3")
     assert backend_head(other, bucket, key) is None
-    assert _direct_upload_ids(swift, bucket) == []
+    _wait_direct_upload_ids(swift, bucket, [])
     assert c.get_object(Bucket=bucket, Key=key)["Body"].read() == whole
 
 
 def test_foreign_and_tampered_upload_ids_are_no_such_upload(swift_and_s3rver, s3ha_factory):
     bucket, swift, other = swift_and_s3rver
-    proxy = s3ha_factory([swift, other])
+    proxy = s3ha_factory([_swift(swift), other])
     c = proxy.client(max_attempts=1)
     key = "mp/ids.bin"
     uid = c.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
-    (_, swift_id), = _direct_upload_ids(swift, bucket)
+    (_, swift_id), = _wait_direct_upload_ids(swift, bucket, count=1)
     prefix, name, original, mac = uid.split(".")
     assert _b64url_decode(original).decode() == swift_id
 
@@ -160,7 +181,7 @@ def test_foreign_and_tampered_upload_ids_are_no_such_upload(swift_and_s3rver, s3
 
     # AbortMultipartUpload with the s3ha id works and removes it from the backend.
     c.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=uid)
-    assert _direct_upload_ids(swift, bucket) == []
+    _wait_direct_upload_ids(swift, bucket, [])
     assert c.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
@@ -175,10 +196,10 @@ def test_backend_receives_only_its_own_ids(swift_backend, s3ha_factory, unique_b
     swift_backend.create_bucket(bucket)
     relay = TcpRelay(swift_backend.host, swift_backend.port)
     try:
-        proxy = s3ha_factory([{"backend": swift_backend, "endpoint": relay.endpoint}])
+        proxy = s3ha_factory([{**_swift(swift_backend), "endpoint": relay.endpoint}])
         c = proxy.client(max_attempts=1)
         uid = c.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
-        (_, swift_id), = _direct_upload_ids(swift_backend, bucket)
+        (_, swift_id), = _wait_direct_upload_ids(swift_backend, bucket, count=1)
         c.upload_part(Bucket=bucket, Key=key, PartNumber=1, UploadId=uid, Body=b"p" * 1000)
         assert [p["PartNumber"] for p in
                 c.list_parts(Bucket=bucket, Key=key, UploadId=uid)["Parts"]] == [1]
@@ -192,7 +213,7 @@ def test_backend_receives_only_its_own_ids(swift_backend, s3ha_factory, unique_b
         assert sum(f"uploadId={enc}" in ln for ln in lines) == 3, lines  # part, list, abort
         assert any(f"upload-id-marker={enc}" in ln for ln in lines), lines
         assert uid not in sent and quote(uid, safe="") not in sent
-        assert _direct_upload_ids(swift_backend, bucket) == []
+        _wait_direct_upload_ids(swift_backend, bucket, [])
     finally:
         relay.stop()
         empty_and_delete(swift_backend, bucket)
@@ -203,8 +224,10 @@ def test_upload_pinned_to_dead_backend_gets_503_never_another(swift_backend, s3h
     swift_backend.create_bucket(unique_bucket)
     bucket, key = unique_bucket, "mp/orphan.bin"
     try:
-        with S3rverBackend(tmp_path / "primary", buckets=[bucket]) as primary:
-            proxy = s3ha_factory([primary, swift_backend])
+        with S3rverBackend(tmp_path / "primary", buckets=[bucket]) as primary, \
+                TcpRelay(swift_backend.host, swift_backend.port) as relay:
+            # Everything s3ha sends to the secondary passes through the recording relay.
+            proxy = s3ha_factory([primary, {**_swift(swift_backend), "endpoint": relay.endpoint}])
             c = proxy.client(max_attempts=1, read_timeout=60)
             uid = c.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
             assert _backend_name_in(uid) == "b0"
@@ -235,6 +258,7 @@ def test_upload_pinned_to_dead_backend_gets_503_never_another(swift_backend, s3h
                           "ServiceUnavailable", 503)
 
             # The secondary never saw any of it.
+            assert key.encode() not in b"".join(relay.recorded())
             assert _direct_upload_ids(swift_backend, bucket) == []
             assert_absent_on_backend(swift_backend, bucket, key, settle=0.5)
 
@@ -246,9 +270,11 @@ def test_upload_pinned_to_dead_backend_gets_503_never_another(swift_backend, s3h
             whole = b"".join(parts)
             assert backend_sha256(swift_backend, bucket, "mp/after.bin") == (sha256(whole),
                                                                               len(whole))
-            assert _direct_upload_ids(swift_backend, bucket) == []
+            _wait_direct_upload_ids(swift_backend, bucket, [])
             # And the old upload still gets 503, not a part on the new primary.
             _expect_error(part_2, "ServiceUnavailable", 503)
+            assert key.encode() not in b"".join(relay.recorded())
+            assert b"mp/after.bin" in b"".join(relay.recorded())  # the relay does record
             assert _direct_upload_ids(swift_backend, bucket) == []
     finally:
         empty_and_delete(swift_backend, bucket)
