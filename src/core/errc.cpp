@@ -46,6 +46,8 @@ public:
         case errc::missing_content_length: return "missing content length";
         case errc::loop_detected: return "proxy loop detected";
         case errc::no_such_upload: return "no such upload";
+        case errc::upload_backend_down: return "the backend of this upload is unavailable";
+        case errc::upload_ids_too_large: return "response too large to rewrite its upload ids";
         case errc::too_many_connections: return "too many connections";
         case errc::no_healthy_backend: return "no healthy backend";
         case errc::upstream_connect_failed: return "upstream connect failed";

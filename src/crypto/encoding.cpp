@@ -65,6 +65,41 @@ std::optional<std::string> base64_decode(std::string_view b64) {
     return out;
 }
 
+std::string base64url_encode(std::string_view bytes) {
+    std::string out = base64_encode(bytes);
+    while (!out.empty() && out.back() == '=')
+        out.pop_back();
+    for (char& c : out) {
+        if (c == '+') c = '-';
+        if (c == '/') c = '_';
+    }
+    return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view b64url) {
+    if (b64url.size() % 4 == 1) return std::nullopt;
+    std::string padded;
+    padded.reserve(b64url.size() + 3);
+    for (char c : b64url) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (ok) {
+            padded.push_back(c);
+        } else if (c == '-') {
+            padded.push_back('+');
+        } else if (c == '_') {
+            padded.push_back('/');
+        } else {
+            return std::nullopt;
+        }
+    }
+    while (padded.size() % 4 != 0)
+        padded.push_back('=');
+    auto out = base64_decode(padded);
+    // Unused low bits must be zero: re-encoding gives back exactly the input.
+    if (!out || base64url_encode(*out) != b64url) return std::nullopt;
+    return out;
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

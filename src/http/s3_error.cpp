@@ -95,6 +95,14 @@ s3_error_info describe_error(const boost::system::error_code& ec) noexcept {
         return {status::not_found, "NoSuchUpload",
                 "The specified multipart upload does not exist. The upload ID may be invalid, or "
                 "the upload may have been aborted or completed."};
+    case errc::upload_backend_down:
+        return {status::service_unavailable, "ServiceUnavailable",
+                "The backend that holds this multipart upload is unavailable; retry later. The "
+                "parts of an upload are never sent to another backend."};
+    case errc::upload_ids_too_large:
+        return {status::internal_server_error, "InternalError",
+                "The backend's answer is too large for its upload ids to be rewritten; request "
+                "fewer items (max-uploads, max-parts)."};
     case errc::too_many_connections:
     case errc::slow_down:
         return {status::service_unavailable, "SlowDown", "Please reduce your request rate."};

@@ -5,8 +5,10 @@
 #include "s3ha/http/s3_error.hpp"
 #include "s3ha/http/s3_request.hpp"
 #include "s3ha/proxy/aws_chunked_transform.hpp"
+#include "s3ha/proxy/buffered_response.hpp"
 #include "s3ha/proxy/hop_by_hop.hpp"
 #include "s3ha/proxy/length_body_reader.hpp"
+#include "s3ha/proxy/multipart_rewrite.hpp"
 #include "s3ha/proxy/plain_body_check.hpp"
 #include "s3ha/proxy/relay.hpp"
 #include "s3ha/proxy/replay_buffer.hpp"
@@ -103,6 +105,10 @@ struct forwarder::request_state {
     bool response_complete = false; // the whole response went to the client
     bool downstream_broken = false; // the client went away or its connection is unusable
     error_code body_error;          // why the downstream body could not be read (if it could not)
+    /// Multipart (multipart_rewrite.hpp): the backend named by the request's upload id, and
+    /// whether a 2xx answer carries upload ids to rewrite.
+    std::optional<std::size_t> pinned_backend;
+    std::optional<s3_operation> rewrite_op;
 
     bool body_done() const { return body ? body->done() : parser.is_done(); }
     /// The body can be sent again: nothing of it was read yet, or all of it that was read is
@@ -169,6 +175,8 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
         co_return co_await fail(errc::access_denied);
     }
 
+    if (auto ec = route_upload_ids(st)) co_return co_await fail(ec);
+
     if (!parser.is_done()) {
         st.replay = replay_buffer(ctx_.body_replay_budget, cfg.routing.retries.replay_buffer_size,
                                   st.body_length);
@@ -182,10 +190,17 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
     attempt_result r;
     while (true) {
         const upstream::backend* b = std::exchange(st.next, nullptr);
-        if (b == nullptr) b = selector.select(st.attempts);
+        if (b == nullptr) {
+            b = st.pinned_backend ? pinned_backend(st) : selector.select(st.attempts);
+        }
         if (b == nullptr) {
             // None at all: answer at once. After failed attempts: their error stands.
-            if (st.attempts == 0) r = {make_error_code(errc::no_healthy_backend), false, {}};
+            if (st.attempts == 0) {
+                r = {make_error_code(st.pinned_backend ? errc::upload_backend_down
+                                                       : errc::no_healthy_backend),
+                     false,
+                     {}};
+            }
             break;
         }
         if (st.attempts > 0) {
@@ -204,6 +219,9 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
     }
     if (r.ec && r.retryable && !st.body_replayable() && !st.response_started) {
         r.ec = make_error_code(errc::slow_down); // the body is gone: only the client can retry
+    }
+    if (r.ec && r.retryable && st.pinned_backend && !st.response_started) {
+        r.ec = make_error_code(errc::upload_backend_down); // never another backend
     }
     if (r.ec && st.held_404 && !st.response_started && !st.downstream_broken) {
         r = co_await relay_held(st, *st.held_404); // no other backend had it
@@ -226,7 +244,9 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
 
 bool forwarder::may_retry(const request_state& st) const {
     const auto& retries = ctx_.cfg->routing.retries;
-    return !st.response_started && st.body_replayable() && st.attempts < retries.max_attempts &&
+    // A request naming a multipart upload has its one backend: never another.
+    return !st.pinned_backend && !st.response_started && st.body_replayable() &&
+           st.attempts < retries.max_attempts &&
            steady_clock::now() - st.start < retries.try_timeout;
 }
 
@@ -374,7 +394,15 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         if (!request_complete) {
             st.log.info("backend {} answered before the whole body was sent", b.name());
         }
-        auto r = co_await relay_back(st, *conn, *rp, request_complete);
+        const bool rewrite = st.rewrite_op && !st.head && status >= 200 && status < 300;
+        // Not `c ? co_await x : co_await y`: g++ 12 destroys the temporaries of such a
+        // conditional twice (a double free of attempt_result::reason).
+        attempt_result r;
+        if (rewrite) {
+            r = co_await relay_rewritten(st, *conn, *rp, request_complete, b);
+        } else {
+            r = co_await relay_back(st, *conn, *rp, request_complete);
+        }
         if (!r.ec && request_complete && st.response_complete && rp->keep_alive() &&
             !rp->need_eof()) {
             ctx_.pool.release(std::move(conn));
@@ -613,6 +641,91 @@ forwarder::relay_back(request_state& st, upstream::connection& conn,
                     r.upstream_error.message());
         co_return attempt_result{upstream_failure(r.upstream_error, true), false, {}};
     }
+    co_return attempt_result{};
+}
+
+const upstream::backend* forwarder::pinned_backend(const request_state& st) const {
+    // Decoded against the configuration; looked up in the pool by name (the pool's order is
+    // the configuration's, but the name is what the id carries).
+    const auto& configured = ctx_.cfg->backends;
+    if (!st.pinned_backend || *st.pinned_backend >= configured.size()) return nullptr;
+    const auto& name = configured[*st.pinned_backend].name;
+    upstream::pool& backends = *ctx_.backend_pool;
+    for (const auto& b : backends.backends()) {
+        if (b->name() != name) continue;
+        return accepts_pinned_request(backends.state(b->index())) ? b.get() : nullptr;
+    }
+    return nullptr;
+}
+
+error_code forwarder::route_upload_ids(request_state& st) const {
+    const auto& cfg = *ctx_.cfg;
+    auto routing = translate_upload_ids(st.address.query, cfg.backends);
+    if (!routing) {
+        st.log.info("upload id refused: {}", routing.error().message());
+        return routing.error();
+    }
+    st.address.query = std::move(routing->query);
+    st.pinned_backend = routing->pinned_backend;
+    const auto& req = st.parser.get();
+    const auto op = classify_s3_operation(req.method_string(), st.address,
+                                          req.find("x-amz-copy-source") != req.end());
+    if (rewrites_upload_ids(op)) st.rewrite_op = op;
+    return {};
+}
+
+net::awaitable<forwarder::attempt_result>
+forwarder::relay_rewritten(request_state& st, upstream::connection& conn,
+                           http::response_parser<http::buffer_body>& rp, bool request_complete,
+                           const upstream::backend& b) {
+    const auto& cfg = *ctx_.cfg;
+    // Whatever fails from here on, the backend has answered: committed, never tried elsewhere
+    // (a CreateMultipartUpload may have created the upload there).
+    const auto coding = rp.get()[http::field::content_encoding];
+    if (!coding.empty() && !beast::iequals(coding, "identity")) {
+        st.log.warn("backend {}: upload ids cannot be rewritten in a {} body", b.name(), coding);
+        co_return attempt_result{make_error_code(errc::upstream_protocol_error), false, {}};
+    }
+    std::string body;
+    auto ec =
+        co_await read_response_body(conn.stream(), conn.buffer(), rp, buffer_, k_max_rewritten_body,
+                                    cfg.routing.retries.idle_timeout, body);
+    if (ec) {
+        st.log.warn("backend {}: reading the body to rewrite its upload ids: {}", b.name(),
+                    ec.message());
+        if (ec != errc::upload_ids_too_large) ec = upstream_failure(ec, true);
+        co_return attempt_result{ec, false, {}};
+    }
+    auto rewritten = rewrite_upload_ids_xml(body, b.config(),
+                                            st.rewrite_op == s3_operation::create_multipart_upload);
+    if (!rewritten) {
+        st.log.warn("backend {}: upload ids not rewritten: {}", b.name(),
+                    rewritten.error().message());
+        co_return attempt_result{rewritten.error(), false, {}};
+    }
+
+    http::response<http::string_body> res{rp.get().base()};
+    strip_hop_by_hop(res);
+    res.erase(http::field::content_length);
+    res.set("x-s3ha-request-id", st.id);
+    res.version(st.version);
+    res.body() = std::move(*rewritten);
+    res.prepare_payload();
+    const bool keep_alive =
+        request_complete && st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
+    res.keep_alive(keep_alive);
+    st.status = res.result_int();
+    st.response_started = true;
+    if (!keep_alive) st.downstream_broken = true;
+    down_.tcp().expires_after(cfg.server.idle_timeout);
+    co_await http::async_write(down_, res, net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+        st.downstream_broken = true;
+        st.log.info("client disconnected during the response: {}", ec.message());
+        co_return attempt_result{ec, false, {}};
+    }
+    st.bytes_out = res.body().size();
+    st.response_complete = true;
     co_return attempt_result{};
 }
 

@@ -36,3 +36,30 @@ TEST_CASE("hex and base64 round trip and reject garbage", "[unit][crypto]") {
     CHECK_FALSE(constant_time_equal("abc", "abd"));
     CHECK_FALSE(constant_time_equal("abc", "ab"));
 }
+
+// RFC 4648 §10 vectors, in the unpadded url alphabet.
+TEST_CASE("base64url round trip, RFC 4648 vectors, strict decoding", "[unit][crypto]") {
+    CHECK(base64url_encode("") == "");
+    CHECK(base64url_encode("f") == "Zg");
+    CHECK(base64url_encode("fo") == "Zm8");
+    CHECK(base64url_encode("foo") == "Zm9v");
+    CHECK(base64url_encode("foob") == "Zm9vYg");
+    CHECK(base64url_encode("fooba") == "Zm9vYmE");
+    CHECK(base64url_encode("foobar") == "Zm9vYmFy");
+    CHECK(base64url_encode("\xfb\xff\xfe") == "-__-"); // '+' '/' become '-' '_'
+    CHECK(base64url_decode("-__-") == std::string("\xfb\xff\xfe"));
+    CHECK(base64url_decode("") == std::string());
+    CHECK(base64url_decode("Zm9vYg") == std::string("foob"));
+    std::string all;
+    for (int i = 0; i < 256; ++i)
+        all.push_back(static_cast<char>(i));
+    for (std::size_t n = 0; n <= all.size(); n += 7) {
+        CHECK(base64url_decode(base64url_encode(all.substr(0, n))) == all.substr(0, n));
+    }
+    CHECK_FALSE(base64url_decode("Zm9vYg==").has_value()); // padding is not accepted
+    CHECK_FALSE(base64url_decode("Zm9+").has_value());     // standard alphabet is not accepted
+    CHECK_FALSE(base64url_decode("Zm9/").has_value());
+    CHECK_FALSE(base64url_decode("Zm9vY").has_value()); // impossible length
+    CHECK_FALSE(base64url_decode("Zh").has_value());    // non-canonical: unused bits set
+    CHECK_FALSE(base64url_decode("Zm9.").has_value());
+}

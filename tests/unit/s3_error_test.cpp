@@ -14,6 +14,13 @@ TEST_CASE("s3 errors map to the status and Code S3 uses", "[unit][s3_error]") {
     auto no_backend = describe_error(make_error_code(errc::no_healthy_backend));
     CHECK(no_backend.status == boost::beast::http::status::service_unavailable);
     CHECK(no_backend.code == "ServiceUnavailable");
+    auto no_upload = describe_error(make_error_code(errc::no_such_upload));
+    CHECK(no_upload.status == boost::beast::http::status::not_found);
+    CHECK(no_upload.code == "NoSuchUpload");
+    auto pinned_down = describe_error(make_error_code(errc::upload_backend_down));
+    CHECK(pinned_down.status == boost::beast::http::status::service_unavailable);
+    CHECK(pinned_down.code == "ServiceUnavailable");
+    CHECK(describe_error(make_error_code(errc::upload_ids_too_large)).code == "InternalError");
     // Anything outside our category is a bug, never a bare 500 without a Code.
     auto other = describe_error(make_error_code(boost::system::errc::io_error));
     CHECK(other.code == "InternalError");

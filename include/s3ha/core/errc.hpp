@@ -49,6 +49,8 @@ enum class errc {
     missing_content_length,
     loop_detected,        // the request already carries our own Via
     no_such_upload,       // an upload id not issued by s3ha
+    upload_backend_down,  // the backend holding a multipart upload is down or drained
+    upload_ids_too_large, // a response whose upload ids must be rewritten is above the bound
     too_many_connections, // server.max_connections reached
 
     // --- upstream (backends) ---

@@ -69,6 +69,18 @@ private:
     net::awaitable<attempt_result> relay_back(request_state& st, upstream::connection& conn,
                                               http::response_parser<http::buffer_body>& rp,
                                               bool request_complete);
+    /// Multipart pinning: translates the request's upload ids (the upstream query gets the
+    /// backend's own), sets st.pinned_backend and st.rewrite_op; an error to answer otherwise.
+    error_code route_upload_ids(request_state& st) const;
+    /// The backend of st.pinned_backend when it may take the request (not drained, not known
+    /// to be down); nullptr otherwise (the client gets 503, the request goes nowhere else).
+    const upstream::backend* pinned_backend(const request_state& st) const;
+    /// relay_back for a 2xx answer whose upload ids are rewritten (multipart_rewrite.hpp):
+    /// buffered, bounded, sent with its own Content-Length.
+    net::awaitable<attempt_result> relay_rewritten(request_state& st, upstream::connection& conn,
+                                                   http::response_parser<http::buffer_body>& rp,
+                                                   bool request_complete,
+                                                   const upstream::backend& b);
     net::awaitable<bool> respond_error(request_state& st, const error_code& ec);
     net::awaitable<error_code> write_error(const error_code& ec, std::string_view resource,
                                            std::string_view request_id, unsigned version, bool head,
