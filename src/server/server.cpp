@@ -2,6 +2,7 @@
 
 #include "s3ha/admin/admin_listener.hpp"
 #include "s3ha/core/log_scope.hpp"
+#include "s3ha/metrics/proxy_metrics.hpp"
 #include "s3ha/server/worker.hpp"
 #include "s3ha/upstream/backend.hpp"
 
@@ -61,6 +62,7 @@ struct server::impl {
     std::shared_ptr<spdlog::logger> log;
     std::unique_ptr<net::ssl::context> server_tls;
     std::atomic<std::uint64_t> connections{0};
+    std::shared_ptr<metrics::proxy_metrics> metrics; // before the workers: they use it to the end
     std::vector<std::unique_ptr<worker>> workers;
     std::unique_ptr<admin::admin_listener> admin;
     std::mutex mu;
@@ -94,6 +96,12 @@ server::server(std::shared_ptr<const config> cfg) : impl_(std::make_unique<impl>
     shared.cfg = s.cfg;
     shared.verifier = std::make_shared<const sigv4::verifier>(c.server.region, std::move(creds));
     shared.backends = upstream::make_backends(c);
+    std::vector<std::string> names;
+    for (const auto& b : shared.backends)
+        names.push_back(b->name());
+    s.metrics = std::make_shared<metrics::proxy_metrics>(
+        std::move(names), metrics::build_identity{S3HA_VERSION, S3HA_GIT_COMMIT});
+    shared.metrics = s.metrics.get();
     // One pseudonym per process: what Via carries and what loop detection looks for.
     shared.via_pseudonym = fmt::format("s3ha-{:08x}", random_u32());
     shared.request_id_prefix = random_u32();
@@ -109,7 +117,7 @@ server::server(std::shared_ptr<const config> cfg) : impl_(std::make_unique<impl>
         auto bound = s.workers.back()->bind(ep);
         ep.port(bound.port()); // port 0: the others join the port the first one got
     }
-    s.admin = std::make_unique<admin::admin_listener>(s.cfg);
+    s.admin = std::make_unique<admin::admin_listener>(s.cfg, nullptr, s.metrics);
     listen_address shown{c.server.listen.host, ep.port()};
     log_scope(s.log.get(), c.logging.format == log_format::json, "-", {})
         .info("listening on {} ({} workers, via {})", shown.to_string(), n, shared.via_pseudonym);
@@ -140,6 +148,7 @@ int server::run() {
     });
     signals_ioc.run();
 
+    s.admin->set_draining(); // /health/ready: 503 from now on
     log.info("signal {}: draining (up to {} ms)", received, s.cfg->shutdown.drain_timeout.count());
     for (auto& w : s.workers)
         w->stop();

@@ -23,6 +23,8 @@ worker::worker(unsigned id, const shared& s)
            false,
            {}},
       server_tls_(s.server_tls), connections_(*s.connections) {
+    ctx_.metrics = s.metrics;
+    ctx_.pool.set_metrics(s.metrics);
 }
 
 worker::~worker() {

@@ -11,6 +11,10 @@
 
 #include <spdlog/logger.h>
 
+namespace s3ha::metrics {
+class proxy_metrics;
+}
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -40,6 +44,7 @@ struct proxy_context {
         bool idle = false; ///< waiting for the next request (nothing in flight)
     };
     std::unordered_map<std::uint64_t, session_entry> sessions;
+    metrics::proxy_metrics* metrics = nullptr; ///< process-wide; nullptr in tests
 
     /// A new request id: 16 upper-case hex digits, unique per process run.
     std::string new_request_id();
