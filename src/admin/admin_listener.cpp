@@ -9,7 +9,7 @@ namespace {
 constexpr auto k_read_timeout = std::chrono::seconds(10);
 constexpr auto k_write_timeout = std::chrono::seconds(10);
 constexpr std::uint32_t k_header_limit = 16 * 1024;
-constexpr std::uint64_t k_body_limit = 64 * 1024; // the actions take no body
+constexpr std::uint64_t k_body_limit = std::uint64_t{64} * 1024; // the actions take no body
 
 } // namespace
 
