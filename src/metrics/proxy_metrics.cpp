@@ -66,8 +66,17 @@ std::string_view to_string(retry_reason r) noexcept {
     case retry_reason::reset: return "reset";
     case retry_reason::stale_connection: return "stale_connection";
     case retry_reason::retry_status: return "retry_status";
+    case retry_reason::other: break;
     }
-    return "unknown";
+    return "other";
+}
+
+retry_reason retry_reason_of(std::string_view reason) noexcept {
+    if (reason.starts_with("status_")) return retry_reason::retry_status;
+    for (std::size_t i = 0; i < retry_reason_count; ++i) {
+        if (reason == to_string(retry_reason(i))) return retry_reason(i);
+    }
+    return retry_reason::other;
 }
 
 std::string_view status_class(unsigned status) noexcept {
@@ -275,7 +284,9 @@ void proxy_metrics::retry(retry_reason r) noexcept {
     retries_[static_cast<std::size_t>(r)]->Increment();
 }
 
-void proxy_metrics::failover(std::size_t from, std::size_t to, retry_reason r) noexcept {
+void proxy_metrics::failover(std::size_t from, std::size_t to, std::string_view reason) noexcept {
+    const auto r = retry_reason_of(reason);
+    retry(r);
     const std::size_t n = backend_names_.size();
     if (from >= n || to >= n) return;
     if (auto* c = failovers_[(from * n + to) * retry_reason_count + static_cast<std::size_t>(r)])

@@ -4,14 +4,17 @@
 #include "s3ha/crypto/sha256.hpp"
 #include "s3ha/http/s3_error.hpp"
 #include "s3ha/http/s3_request.hpp"
+#include "s3ha/metrics/proxy_metrics.hpp"
 #include "s3ha/proxy/aws_chunked_transform.hpp"
 #include "s3ha/proxy/hop_by_hop.hpp"
 #include "s3ha/proxy/length_body_reader.hpp"
 #include "s3ha/proxy/plain_body_check.hpp"
 #include "s3ha/proxy/relay.hpp"
+#include "s3ha/proxy/replay_buffer.hpp"
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace s3ha::proxy {
 
@@ -35,9 +38,25 @@ bool is_stale_connection(const error_code& ec) {
            ec == net::error::broken_pipe || ec == net::ssl::error::stream_truncated;
 }
 
-error_code upstream_failure(const error_code& ec, bool committed) {
+// What to answer for an upstream failure. consumed: the request body was (partly) consumed and
+// cannot be replayed, so only the client can retry: 503 SlowDown, which every SDK retries.
+error_code upstream_failure(const error_code& ec, bool consumed) {
+    if (consumed) return make_error_code(errc::slow_down);
     if (ec == beast::error::timeout) return make_error_code(errc::upstream_timeout);
-    return make_error_code(committed ? errc::slow_down : errc::upstream_protocol_error);
+    return make_error_code(errc::upstream_protocol_error);
+}
+
+// The passive health signal of a connection that failed before the response header.
+upstream::failure_kind failure_of(const error_code& ec) {
+    if (ec == beast::error::timeout || ec == errc::upstream_timeout) {
+        return upstream::failure_kind::timeout;
+    }
+    if (ec == errc::upstream_connect_failed) return upstream::failure_kind::connect_failed;
+    return upstream::failure_kind::reset;
+}
+
+bool contains(const std::vector<unsigned>& v, unsigned x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
 }
 
 bool is_informational(http::status s) {
@@ -54,6 +73,7 @@ struct forwarder::request_state {
     /// A Content-Length body is read straight into the relay buffer (not through the parser,
     /// whose is_done() then stays false): body_done() says when it has all been read.
     std::optional<length_body_reader> body;
+    std::optional<std::uint64_t> body_length; // the Content-Length when `body` reads it
     log_scope log;
     std::string id;
     std::string method;
@@ -69,12 +89,26 @@ struct forwarder::request_state {
     std::uint64_t bytes_out = 0; // response body bytes written
     unsigned status = 0;
     std::string backend = "-";
+    std::string client = "-";   // the client's address
+    std::string_view operation; // S3 operation name (classify_s3_operation)
+    s3_operation op = s3_operation::other;
+    std::size_t backend_index = SIZE_MAX; // the backend of the latest attempt (metrics)
+    upstream::request_selector* selector = nullptr;
+    const upstream::backend* next = nullptr; // chosen ahead by a retry-status decision
+    unsigned attempts = 0;
+    std::string retries;  // the reasons of the failed-over attempts, comma-separated
+    replay_buffer replay; // the body as received, while it may still be replayed
     bool response_started = false;
     bool response_complete = false; // the whole response went to the client
     bool downstream_broken = false; // the client went away or its connection is unusable
     error_code body_error;          // why the downstream body could not be read (if it could not)
 
     bool body_done() const { return body ? body->done() : parser.is_done(); }
+    /// The body can be sent again: nothing of it was read yet, or all of it that was read is
+    /// in the replay buffer; and the client is still there.
+    bool body_replayable() const {
+        return !downstream_broken && !body_error && (bytes_in == 0 || replay.intact());
+    }
 };
 
 forwarder::forwarder(proxy_context& ctx, any_stream& down, beast::flat_buffer& down_buffer,
@@ -88,6 +122,7 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
     const auto& req = parser.get();
     request_state st{parser, log_scope(ctx_.log.get(), cfg.logging.format == log_format::json,
                                        connection_id_, {})};
+    const metrics::proxy_metrics::in_flight counted(ctx_.metrics);
     st.id = ctx_.new_request_id();
     st.log.set_request(st.id);
     st.method = std::string(req.method_string());
@@ -99,7 +134,15 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
     }
     st.expect_continue = beast::iequals(req[http::field::expect], "100-continue");
     if (!parser.is_done() && !parser.chunked()) {
-        if (auto cl = parser.content_length()) st.body.emplace(down_, down_buffer_, *cl);
+        if (auto cl = parser.content_length()) {
+            st.body.emplace(down_, down_buffer_, *cl);
+            st.body_length = *cl;
+        }
+    }
+    {
+        error_code ec;
+        auto ep = down_.tcp().socket().remote_endpoint(ec);
+        if (!ec) st.client = fmt::format("{}:{}", ep.address().to_string(), ep.port());
     }
 
     auto fail = [&](const error_code& ec) { return respond_error(st, ec); };
@@ -112,6 +155,8 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
     if (!address) co_return co_await fail(address.error());
     st.address = std::move(*address);
     if (!st.address.path.empty()) st.resource = st.address.path;
+    st.op = classify_s3_operation(st.method, st.address, req.count("x-amz-copy-source") > 0);
+    st.operation = s3_operation_name(st.op);
 
     if (sigv4::has_signature(req)) {
         auto verified = ctx_.verifier->verify(req, std::chrono::system_clock::now(), ctx_.keys);
@@ -124,18 +169,41 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
         co_return co_await fail(errc::access_denied);
     }
 
-    // Backend selection: one attempt per chosen backend; failover (another attempt while
-    // nothing is committed) comes with the pool.
+    if (!parser.is_done()) {
+        st.replay = replay_buffer(ctx_.body_replay_budget, cfg.routing.retries.replay_buffer_size,
+                                  st.body_length);
+    }
+
+    // The attempt loop: each attempt goes to a backend this request has not tried yet; a failed
+    // one is followed by another only while may_retry() (the commit rule) allows it.
+    upstream::pool& backends = *ctx_.backend_pool;
+    upstream::request_selector selector(backends);
+    st.selector = &selector;
     attempt_result r;
-    for (unsigned n = 0;; ++n) {
-        const upstream::backend* b = ctx_.selector->select(n);
+    while (true) {
+        const upstream::backend* b = std::exchange(st.next, nullptr);
+        if (b == nullptr) b = selector.select(st.attempts);
         if (b == nullptr) {
-            r = {make_error_code(errc::no_healthy_backend), false};
+            // None at all: answer at once. After failed attempts: their error stands.
+            if (st.attempts == 0) r = {make_error_code(errc::no_healthy_backend), false, {}};
             break;
         }
+        ++st.attempts;
+        if (st.attempts > 1 && ctx_.metrics != nullptr)
+            ctx_.metrics->failover(st.backend_index, b->index(), r.reason);
         st.backend = b->name();
-        r = co_await attempt(st, *b);
-        break;
+        st.backend_index = b->index();
+        {
+            auto in_flight = backends.track(*b);
+            r = co_await attempt(st, *b);
+        }
+        if (!r.retryable || !may_retry(st)) break;
+        st.log.info("backend {} failed ({}); trying another backend", b->name(), r.reason);
+        if (!st.retries.empty()) st.retries += ',';
+        st.retries += r.reason;
+    }
+    if (r.ec && r.retryable && !st.body_replayable() && !st.response_started) {
+        r.ec = make_error_code(errc::slow_down); // the body is gone: only the client can retry
     }
 
     bool keep_alive = false;
@@ -153,11 +221,19 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
     co_return keep_alive;
 }
 
+bool forwarder::may_retry(const request_state& st) const {
+    const auto& retries = ctx_.cfg->routing.retries;
+    return !st.response_started && st.body_replayable() && st.attempts < retries.max_attempts &&
+           steady_clock::now() - st.start < retries.try_timeout;
+}
+
 net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
                                                              const upstream::backend& b) {
     const auto& cfg = *ctx_.cfg;
     const auto& retries = cfg.routing.retries;
     auto& parser = st.parser;
+    upstream::pool& backends = *ctx_.backend_pool;
+    const auto attempt_start = steady_clock::now();
 
     std::optional<std::uint64_t> content_length;
     if (auto cl = parser.content_length()) content_length = *cl;
@@ -165,7 +241,7 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
     auto built =
         build_upstream_request(down, st.address, st.auth ? &*st.auth : nullptr, b,
                                ctx_.via_pseudonym, std::chrono::system_clock::now(), ctx_.keys);
-    if (!built) co_return attempt_result{built.error(), false};
+    if (!built) co_return attempt_result{built.error(), false, {}};
     const upstream_request& up = *built;
     // A decoded empty body is complete as soon as its header is: hold the header back until
     // the aws-chunked body has been verified.
@@ -173,16 +249,31 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
     // An empty body signed with the hash of a non-empty one (a truncated body): not stored.
     if (up.mode == body_mode::none && st.auth && st.auth->payload == sigv4::payload_kind::sha256 &&
         st.auth->payload_hash != crypto::empty_sha256_hex) {
-        co_return attempt_result{make_error_code(errc::content_sha256_mismatch), false};
+        co_return attempt_result{make_error_code(errc::content_sha256_mismatch), false, {}};
     }
+
+    // The backend failed before its response header: a passive health failure (only on a
+    // fresh connection: a pooled one may just have been closed while idle), and retryable.
+    auto failed = [&](const error_code& cause, bool fresh) {
+        const auto kind = failure_of(cause);
+        if (fresh) backends.report_failure(b, kind);
+        return attempt_result{upstream_failure(cause, !st.body_replayable()), true,
+                              std::string(upstream::to_string(kind))};
+    };
 
     for (int tries = 0; tries < 2; ++tries) {
         auto acquired = co_await ctx_.pool.acquire(b, retries.connect_timeout, tries > 0);
         if (!acquired) {
             st.log.warn("backend {}: connect failed: {}", b.name(), acquired.error().message());
-            co_return attempt_result{acquired.error(), false};
+            co_return failed(acquired.error(), true);
         }
         std::unique_ptr<upstream::connection> conn = std::move(*acquired);
+        // A pooled connection that turns out closed is retried once on a new one (same
+        // backend; not a failure of the backend, not an attempt) when the body allows it.
+        auto stale = [&](const error_code& ec) {
+            return conn->reused() && tries == 0 && is_stale_connection(ec) &&
+                   st.body_replayable() && !st.response_started;
+        };
 
         // 100-continue only once the backend is ready, so a failing backend can still be
         // replaced before the client sends its body (RFC 9110 §10.1.1).
@@ -195,7 +286,7 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
                 st.downstream_broken = true;
                 conn->stream().close();
                 st.log.info("client went away before sending its body: {}", ec.message());
-                co_return attempt_result{ec, true};
+                co_return attempt_result{ec, false, {}};
             }
             st.continue_sent = true;
         }
@@ -208,13 +299,15 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             ec = co_await writer.write_header();
         }
         if (ec) {
-            const bool retry = conn->reused() && tries == 0 && st.bytes_in == 0;
             conn->stream().abort();
-            if (retry && is_stale_connection(ec)) {
+            if (stale(ec)) {
                 st.log.debug("pooled connection to {} was closed; retrying on a new one", b.name());
+                if (ctx_.metrics != nullptr)
+                    ctx_.metrics->retry(metrics::retry_reason::stale_connection);
                 continue;
             }
-            co_return attempt_result{upstream_failure(ec, false), false};
+            st.log.warn("backend {}: sending the request failed: {}", b.name(), ec.message());
+            co_return failed(ec, !conn->reused());
         }
 
         bool request_complete = true;
@@ -224,7 +317,7 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
                 // Abort: the backend must never see this body as complete.
                 if (st.downstream_broken || st.body_error) {
                     conn->stream().abort();
-                    co_return attempt_result{ec, true};
+                    co_return attempt_result{ec, false, {}};
                 }
                 request_complete = false; // the upstream write failed; maybe it answered early
             }
@@ -248,22 +341,42 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
                                              net::redirect_error(net::use_awaitable, rec));
         } while (!rec && is_informational(rp->get().result()));
         if (rec) {
-            const bool retry = conn->reused() && tries == 0 && up.mode == body_mode::none &&
-                               is_stale_connection(rec);
             conn->stream().abort();
-            if (retry) {
+            const error_code& cause = request_complete ? rec : ec;
+            if (stale(cause)) {
                 st.log.debug("pooled connection to {} was closed; retrying on a new one", b.name());
+                if (ctx_.metrics != nullptr)
+                    ctx_.metrics->retry(metrics::retry_reason::stale_connection);
                 continue;
             }
-            st.log.warn("backend {}: no response: {}", b.name(),
-                        (request_complete ? rec : ec).message());
-            co_return attempt_result{upstream_failure(request_complete ? rec : ec, st.bytes_in > 0),
-                                     st.bytes_in > 0};
+            st.log.warn("backend {}: no response: {}", b.name(), cause.message());
+            co_return failed(cause, !conn->reused());
         }
+
+        if (ctx_.metrics != nullptr)
+            ctx_.metrics->upstream_first_byte(b.index(), steady_clock::now() - attempt_start);
+        // Passive health: any response header is a success unless its status says otherwise.
+        const unsigned status = rp->get().result_int();
+        if (backends.is_failure_status(status)) {
+            backends.report_failure(b, upstream::failure_kind::bad_status);
+        } else {
+            backends.report_success(b);
+        }
+        // A retry status goes to the next backend when there is one; the last attempt's
+        // answer is relayed as it is.
+        if (contains(retries.retry_statuses, status) && may_retry(st) &&
+            (st.next = st.selector->select(st.attempts)) != nullptr) {
+            conn->stream().abort();
+            co_return attempt_result{make_error_code(errc::upstream_protocol_error), true,
+                                     fmt::format("status_{}", status)};
+        }
+
         if (!request_complete) {
             st.log.info("backend {} answered before the whole body was sent", b.name());
         }
         auto r = co_await relay_back(st, *conn, *rp, request_complete);
+        if (ctx_.metrics != nullptr)
+            ctx_.metrics->upstream_bytes(b.index(), writer.body_bytes(), st.bytes_out);
         if (!r.ec && request_complete && st.response_complete && rp->keep_alive() &&
             !rp->need_eof()) {
             ctx_.pool.release(std::move(conn));
@@ -272,7 +385,7 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         }
         co_return r;
     }
-    co_return attempt_result{make_error_code(errc::upstream_connect_failed), false};
+    co_return attempt_result{make_error_code(errc::upstream_connect_failed), true, "reset"};
 }
 
 net::awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_code& ec) {
@@ -326,9 +439,7 @@ net::awaitable<error_code> forwarder::send_body(request_state& st, upstream::con
         if (st.auth && st.auth->payload == sigv4::payload_kind::sha256) {
             expected = st.auth->payload_hash;
         }
-        transform = &plain.emplace(st.body ? std::optional<std::uint64_t>(st.body->remaining())
-                                           : std::nullopt,
-                                   std::move(expected));
+        transform = &plain.emplace(st.body_length, std::move(expected));
     } else {
         std::optional<sigv4::chunk_signing_context> client_ctx;
         if (st.auth && up.variant && sigv4::is_signed(*up.variant)) {
@@ -349,12 +460,24 @@ net::awaitable<error_code> forwarder::send_body(request_state& st, upstream::con
         }
         co_return error_code{};
     };
+    // A retry first replays what earlier attempts consumed (kept whole in st.replay, else there
+    // would be no retry), through this attempt's fresh transform; then reads on downstream.
+    const std::uint64_t replay_end = st.bytes_in;
+    std::uint64_t replayed = 0;
     while (true) {
-        if (st.body_done()) {
+        if (replayed < replay_end) {
+            const auto piece = st.replay.data().substr(
+                replayed, std::min<std::uint64_t>(buffer_.size(), replay_end - replayed));
+            if (piece.empty()) co_return make_error_code(errc::internal_error); // never: intact
+            replayed += piece.size();
+            ec = transform->feed(piece);
+        } else if (st.body_done()) {
             ec = transform->finish();
         } else {
             const std::size_t n = co_await read_body_piece(st, ec);
-            if (!ec) ec = transform->feed(std::string_view(buffer_.data(), n));
+            const std::string_view piece(buffer_.data(), n);
+            st.replay.append(piece);
+            if (!ec) ec = transform->feed(piece);
         }
         if (ec) {
             if (!st.body_error) {
@@ -419,15 +542,15 @@ forwarder::relay_back(request_state& st, upstream::connection& conn,
     if (r.downstream_error) {
         st.downstream_broken = true;
         st.log.info("client disconnected during the response: {}", r.downstream_error.message());
-        co_return attempt_result{r.downstream_error, true};
+        co_return attempt_result{r.downstream_error, false, {}};
     }
     if (r.upstream_error) {
         st.downstream_broken = true;
         st.log.warn("backend {} failed during the response body: {}", st.backend,
                     r.upstream_error.message());
-        co_return attempt_result{upstream_failure(r.upstream_error, true), true};
+        co_return attempt_result{upstream_failure(r.upstream_error, true), false, {}};
     }
-    co_return attempt_result{{}, true};
+    co_return attempt_result{};
 }
 
 net::awaitable<bool> forwarder::respond_error(request_state& st, const error_code& ec) {
@@ -436,6 +559,7 @@ net::awaitable<bool> forwarder::respond_error(request_state& st, const error_cod
         !st.downstream_broken && st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
     const auto info = describe_error(ec);
     st.status = static_cast<unsigned>(info.status);
+    if (ctx_.metrics != nullptr) ctx_.metrics->rejected(ec);
     if (st.downstream_broken && (st.body_error == errc::incomplete_body || st.response_started)) {
         access_log(st); // the client is gone: nobody to answer
         co_return false;
@@ -468,17 +592,33 @@ net::awaitable<void> forwarder::reject(const error_code& ec, std::string_view re
     const auto id = ctx_.new_request_id();
     log_scope log(ctx_.log.get(), ctx_.cfg->logging.format == log_format::json, connection_id_, id);
     log.info("rejected: {}", describe_error(ec).code);
+    if (ctx_.metrics != nullptr) {
+        ctx_.metrics->rejected(ec);
+        ctx_.metrics->request_finished({ctx_.metrics->no_backend(), s3_operation::other,
+                                        static_cast<unsigned>(describe_error(ec).status)});
+    }
     co_await write_error(ec, resource, id, version, false, false);
 }
 
 void forwarder::access_log(const request_state& st) const {
+    // Every request passes here exactly once: its metrics too.
+    const auto elapsed = steady_clock::now() - st.start;
+    if (ctx_.metrics != nullptr) {
+        ctx_.metrics->request_finished(
+            {st.backend_index, st.op, st.status, elapsed, st.bytes_in, st.bytes_out});
+    }
     if (!ctx_.access_log) return;
-    const auto ms =
-        std::chrono::duration_cast<milliseconds>(steady_clock::now() - st.start).count();
+    const auto ms = std::chrono::duration_cast<milliseconds>(elapsed).count();
     log_scope log(ctx_.access_log.get(), ctx_.cfg->logging.format == log_format::json,
                   connection_id_, st.id);
-    log.info("{} {} {} in={} out={} ms={} backend={}", st.method, st.resource, st.status,
-             st.bytes_in, st.bytes_out, ms, st.backend);
+    // Never the signature or the secret: the access key id only.
+    log.info("{} {} {} in={} out={} ms={} backend={} client={} key={} op={} bucket={} attempts={} "
+             "retry={}",
+             st.method, st.resource, st.status, st.bytes_in, st.bytes_out, ms, st.backend,
+             st.client, st.auth ? std::string_view(st.auth->access_key) : "-",
+             st.operation.empty() ? "-" : st.operation,
+             st.address.bucket.empty() ? "-" : st.address.bucket, st.attempts,
+             st.retries.empty() ? "-" : st.retries);
 }
 
 } // namespace s3ha::proxy

@@ -5,6 +5,7 @@
 #include "s3ha/metrics/proxy_metrics.hpp"
 #include "s3ha/server/worker.hpp"
 #include "s3ha/upstream/backend.hpp"
+#include "s3ha/upstream/health_checker.hpp"
 
 #include <openssl/rand.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -14,6 +15,7 @@
 #include <csignal>
 #include <mutex>
 #include <random>
+#include <thread>
 #include <unordered_map>
 
 namespace s3ha {
@@ -47,12 +49,16 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const loggi
     return logger;
 }
 
-std::uint32_t random_u32() {
-    std::uint32_t v = 0;
+template <typename T> T random_value() {
+    T v = 0;
     if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) { // NOLINT
-        v = static_cast<std::uint32_t>(std::random_device{}());
+        v = static_cast<T>(std::random_device{}());
     }
     return v;
+}
+
+std::uint32_t random_u32() {
+    return random_value<std::uint32_t>();
 }
 
 } // namespace
@@ -63,6 +69,12 @@ struct server::impl {
     std::unique_ptr<net::ssl::context> server_tls;
     std::atomic<std::uint64_t> connections{0};
     std::shared_ptr<metrics::proxy_metrics> metrics; // before the workers: they use it to the end
+    std::shared_ptr<upstream::pool> pool;
+    // The health checker's own thread and io_context; the checker is declared after the
+    // io_context so it is destroyed first (see health_checker.hpp).
+    net::io_context health_ioc{1};
+    std::unique_ptr<upstream::health_checker> health;
+    std::thread health_thread;
     std::vector<std::unique_ptr<worker>> workers;
     std::unique_ptr<admin::admin_listener> admin;
     std::mutex mu;
@@ -102,6 +114,10 @@ server::server(std::shared_ptr<const config> cfg) : impl_(std::make_unique<impl>
     s.metrics = std::make_shared<metrics::proxy_metrics>(
         std::move(names), metrics::build_identity{S3HA_VERSION, S3HA_GIT_COMMIT});
     shared.metrics = s.metrics.get();
+    s.pool = std::make_shared<upstream::pool>(shared.backends, c.routing, s.log,
+                                              c.logging.format == log_format::json,
+                                              random_value<std::uint64_t>());
+    shared.backend_pool = s.pool;
     // One pseudonym per process: what Via carries and what loop detection looks for.
     shared.via_pseudonym = fmt::format("s3ha-{:08x}", random_u32());
     shared.request_id_prefix = random_u32();
@@ -117,13 +133,25 @@ server::server(std::shared_ptr<const config> cfg) : impl_(std::make_unique<impl>
         auto bound = s.workers.back()->bind(ep);
         ep.port(bound.port()); // port 0: the others join the port the first one got
     }
-    s.admin = std::make_unique<admin::admin_listener>(s.cfg, nullptr, s.metrics);
+    s.admin = std::make_unique<admin::admin_listener>(s.cfg, s.pool, s.metrics);
     listen_address shown{c.server.listen.host, ep.port()};
     log_scope(s.log.get(), c.logging.format == log_format::json, "-", {})
         .info("listening on {} ({} workers, via {})", shown.to_string(), n, shared.via_pseudonym);
 }
 
-server::~server() = default;
+server::~server() {
+    auto& s = *impl_;
+    if (s.health_thread.joinable()) { // run() did not get to its end
+        net::post(s.health_ioc, [&s] {
+            if (s.health) s.health->stop();
+        });
+        s.health_thread.join();
+    }
+}
+
+const std::shared_ptr<upstream::pool>& server::pool() const noexcept {
+    return impl_->pool;
+}
 
 int server::run() {
     auto& s = *impl_;
@@ -132,6 +160,14 @@ int server::run() {
     std::signal(SIGPIPE, SIG_IGN); // NOLINT: writes to closed sockets return EPIPE instead
 
     s.admin->start();
+    // The health checker lives on its own thread: a busy worker never delays a check, and a
+    // check never blocks a worker. Constructed and started on that thread (its affinity).
+    net::post(s.health_ioc, [&s] {
+        s.health = std::make_unique<upstream::health_checker>(
+            s.health_ioc.get_executor(), s.pool, random_value<std::uint64_t>(), s.metrics.get());
+        s.health->start();
+    });
+    s.health_thread = std::thread([&s] { s.health_ioc.run(); });
     for (auto& w : s.workers) {
         w->start([&s] {
             std::lock_guard lock(s.mu);
@@ -163,6 +199,11 @@ int server::run() {
     for (auto& w : s.workers)
         w->join();
     s.admin->stop();
+    // Waiting checks end at once, one in progress within its timeout.
+    net::post(s.health_ioc, [&s] {
+        if (s.health) s.health->stop();
+    });
+    s.health_thread.join();
     log.info("stopped");
     return 0;
 }

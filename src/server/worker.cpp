@@ -12,7 +12,7 @@ worker::worker(unsigned id, const shared& s)
            sigv4::signing_key_cache{},
            upstream::connection_pool(ioc_.get_executor(), s.cfg->routing.upstream_pool,
                                      s.backends.size()),
-           std::make_unique<upstream::first_backend>(s.backends),
+           s.backend_pool,
            s.via_pseudonym,
            s.log,
            s.access_log,
@@ -21,7 +21,9 @@ worker::worker(unsigned id, const shared& s)
            0,
            0,
            false,
-           {}},
+           {},
+           proxy::replay_budget(s.cfg->routing.retries.replay_buffer_size *
+                                proxy::replay_budget::k_budget_factor)},
       server_tls_(s.server_tls), connections_(*s.connections) {
     ctx_.metrics = s.metrics;
     ctx_.pool.set_metrics(s.metrics);

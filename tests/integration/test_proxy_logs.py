@@ -48,3 +48,14 @@ def test_no_secret_or_signature_in_logs_or_error_bodies(s3rver_backend, proxy_fa
         assert sig not in error_body
     leaked = re.findall(r"(?:Signature=|X-Amz-Signature=)([0-9a-f]{64})", log)
     assert not leaked, f"unmasked signatures in the log: {leaked[:3]}"
+
+    # The access log names who did what where: client address, access key id (never the
+    # secret), S3 operation, bucket, attempts and failover reason.
+    access = [ln for ln in log.splitlines() if "[access]" in ln and path in ln]
+    put = [ln for ln in access if f"PUT {path} 200 " in ln]
+    assert len(put) == 1, access
+    assert re.search(r" client=127\.0\.0\.1:\d+ ", put[0]), put[0]
+    assert (f" key={p.access_key} op=PutObject bucket={unique_bucket} attempts=1 retry=-"
+            in put[0]), put[0]
+    refused = [ln for ln in access if f"GET {path} 403 " in ln]
+    assert len(refused) == 1 and " key=- " in refused[0], refused  # not authenticated

@@ -79,6 +79,11 @@ TEST_CASE("metrics: status classes and rejection reasons are bounded", "[unit][m
     CHECK(rejection_reason(make_error_code(errc::too_many_connections)) == "limit");
     CHECK(rejection_reason(make_error_code(errc::bad_digest)) == "body");
     CHECK(rejection_reason(make_error_code(boost::system::errc::io_error)) == "internal");
+    CHECK(retry_reason_of("connect_failed") == retry_reason::connect_failed);
+    CHECK(retry_reason_of("timeout") == retry_reason::timeout);
+    CHECK(retry_reason_of("reset") == retry_reason::reset);
+    CHECK(retry_reason_of("status_502") == retry_reason::retry_status);
+    CHECK(retry_reason_of("something new") == retry_reason::other);
 }
 
 TEST_CASE("metrics: names follow the Prometheus conventions", "[unit][metrics]") {
@@ -111,7 +116,7 @@ TEST_CASE("metrics: names follow the Prometheus conventions", "[unit][metrics]")
 TEST_CASE("metrics: a controlled sequence gives exact values", "[unit][metrics]") {
     proxy_metrics m({"primary", "secondary"}, {"0.1.0", "abc123"});
     {
-        auto g = m.track_request();
+        const proxy_metrics::in_flight g(&m);
         CHECK(samples(scrape(m, {}))["s3ha_requests_in_flight"] == 1);
     }
     m.request_finished({0, s3_operation::put_object, 200, 20ms, 1000, 0});
@@ -124,9 +129,10 @@ TEST_CASE("metrics: a controlled sequence gives exact values", "[unit][metrics]"
     m.upstream_bytes(0, 1000, 0);
     m.upstream_bytes(1, 0, 1300);
     m.upstream_first_byte(1, 4ms);
-    m.retry(retry_reason::connect_failed);
-    m.failover(0, 1, retry_reason::connect_failed);
-    m.failover(0, 0, retry_reason::connect_failed); // ignored: not a failover
+    m.failover(0, 1, "connect_failed");
+    m.failover(0, 0, "connect_failed"); // a retry, but not a failover
+    m.failover(1, 0, "status_503");
+    m.retry(retry_reason::stale_connection);
     m.connection_opened();
     m.connection_opened();
     m.connection_closed();
@@ -175,7 +181,10 @@ TEST_CASE("metrics: a controlled sequence gives exact values", "[unit][metrics]"
         s[R"(s3ha_requests_rejected_total{code="ServiceUnavailable",reason="no_healthy_backend"})"] ==
         2);
     CHECK(s[R"(s3ha_requests_rejected_total{code="SlowDown",reason="limit"})"] == 0);
-    CHECK(s[R"(s3ha_retries_total{reason="connect_failed"})"] == 1);
+    CHECK(s[R"(s3ha_retries_total{reason="connect_failed"})"] == 2);
+    CHECK(s[R"(s3ha_retries_total{reason="retry_status"})"] == 1);
+    CHECK(s[R"(s3ha_retries_total{reason="stale_connection"})"] == 1);
+    CHECK(s[R"(s3ha_failovers_total{from="secondary",reason="retry_status",to="primary"})"] == 1);
     CHECK(s[R"(s3ha_retries_total{reason="timeout"})"] == 0);
     CHECK(s[R"(s3ha_failovers_total{from="primary",reason="connect_failed",to="secondary"})"] == 1);
     CHECK(s[R"(s3ha_failovers_total{from="secondary",reason="connect_failed",to="primary"})"] == 0);

@@ -43,9 +43,12 @@ enum class retry_reason : std::uint8_t {
     reset,            ///< the connection closed or reset before the response header
     stale_connection, ///< a pooled connection was found closed (retried on a fresh one)
     retry_status,     ///< the backend answered one of routing.retries.retry_statuses
+    other,            ///< a reason this list does not know (keeps the label set bounded)
 };
-inline constexpr std::size_t retry_reason_count = 5;
+inline constexpr std::size_t retry_reason_count = 6;
 std::string_view to_string(retry_reason r) noexcept;
+/// The forwarder's reason text ("connect_failed", "timeout", "reset", "status_503", ...).
+retry_reason retry_reason_of(std::string_view reason) noexcept;
 
 /// The status class label: "2xx", "3xx", "4xx", "5xx", or "none" (no final response was sent:
 /// the client went away first).
@@ -82,10 +85,12 @@ public:
 
     // --- downstream (listener, forwarder) ---
 
-    /// RAII: counts a downstream request in s3ha_requests_in_flight while alive.
+    /// RAII: counts a downstream request in s3ha_requests_in_flight while alive (m may be
+    /// nullptr: counts nothing).
     class in_flight {
     public:
-        explicit in_flight(prometheus::Gauge* g) noexcept : g_(g) {
+        explicit in_flight(proxy_metrics* m) noexcept
+            : g_(m != nullptr ? m->requests_in_flight_ : nullptr) {
             if (g_ != nullptr) g_->Increment();
         }
         in_flight(const in_flight&) = delete;
@@ -97,7 +102,6 @@ public:
     private:
         prometheus::Gauge* g_;
     };
-    in_flight track_request() noexcept { return in_flight(requests_in_flight_); }
 
     /// One finished downstream request (answered by a backend or by s3ha).
     struct request_sample {
@@ -123,10 +127,11 @@ public:
                              std::chrono::steady_clock::duration elapsed) noexcept;
     /// Body bytes of one attempt: sent to the backend and received from it.
     void upstream_bytes(std::size_t backend, std::uint64_t sent, std::uint64_t received) noexcept;
-    /// A request makes another attempt (same or another backend).
+    /// A request makes another attempt on the same backend (a stale pooled connection).
     void retry(retry_reason r) noexcept;
-    /// A request's attempt on `from` failed with r and its next attempt goes to `to` (!= from).
-    void failover(std::size_t from, std::size_t to, retry_reason r) noexcept;
+    /// A request's attempt on `from` failed with `reason` (retry_reason_of) and its next attempt
+    /// goes to `to`: counts the retry and the failover.
+    void failover(std::size_t from, std::size_t to, std::string_view reason) noexcept;
 
     /// Upstream connection pool accounting (per backend): a new connection is busy; released
     /// into the idle list; taken from the idle list; closed (idle or busy).

@@ -1,6 +1,9 @@
 // One request end to end: authenticate, address, choose a backend, connect, answer
 // 100-continue, build and sign the upstream request, relay the body (plain or aws-chunked,
 // verified chunk by chunk), relay the response, and answer every failure with an S3 XML error.
+// Failover: handle() runs an attempt loop over the backends the pool selects; a failed attempt
+// is retried on the next backend only while nothing is committed (may_retry, README.md
+// "Failover guarantees"). Every attempt reports its outcome to the pool (passive health).
 // A request that fails authentication never reaches a backend; a body that fails verification
 // or ends early aborts the upstream connection so the backend never stores it.
 // Thread affinity: the session's worker thread; one forwarder per downstream connection,
@@ -36,12 +39,21 @@ public:
 
 private:
     struct request_state;
+    /// How one attempt on one backend ended.
     struct attempt_result {
-        error_code ec;          // what to answer when no response was sent
-        bool committed = false; // the downstream body was consumed or a response started
+        error_code ec; ///< what to answer when no response was sent; success: a response went out
+        /// The attempt failed before anything of it was committed in a way another backend may
+        /// fix (connect/TLS error, connection lost or timeout before the response header, a
+        /// retry status): the attempt loop tries the next backend if may_retry() allows it.
+        bool retryable = false;
+        std::string reason; ///< why it is retryable, e.g. "connect_failed", "status_503"
     };
 
     net::awaitable<attempt_result> attempt(request_state& st, const upstream::backend& b);
+    /// The commit rule: another attempt may follow only while no response byte reached the
+    /// client and the request body is absent, unread or whole in the replay buffer, within
+    /// routing.retries.max_attempts and try_timeout.
+    bool may_retry(const request_state& st) const;
     net::awaitable<error_code> send_body(request_state& st, upstream::connection& conn,
                                          class upstream_writer& writer, const upstream_request& up);
     net::awaitable<std::size_t> read_body_piece(request_state& st, error_code& ec);

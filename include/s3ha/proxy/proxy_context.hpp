@@ -1,13 +1,15 @@
 // The per-worker state every session and forwarder of that worker shares (shared-nothing: no
-// field is touched by another thread, except the process-wide connection counter).
+// field is touched by another thread, except the process-wide connection counter and the
+// process-wide backend pool, which is thread-safe).
 #pragma once
 
 #include "s3ha/config/config.hpp"
 #include "s3ha/core/any_stream.hpp"
+#include "s3ha/proxy/replay_buffer.hpp"
 #include "s3ha/sigv4/signing_key_cache.hpp"
 #include "s3ha/sigv4/verifier.hpp"
-#include "s3ha/upstream/backend_selector.hpp"
 #include "s3ha/upstream/connection_pool.hpp"
+#include "s3ha/upstream/pool.hpp"
 
 #include <spdlog/logger.h>
 
@@ -28,7 +30,8 @@ struct proxy_context {
     std::shared_ptr<const sigv4::verifier> verifier; ///< immutable, shared by all workers
     sigv4::signing_key_cache keys;                   ///< this worker's
     upstream::connection_pool pool;                  ///< this worker's
-    std::unique_ptr<upstream::backend_selector> selector;
+    /// The process-wide backend pool (health, selection policy); shared by all workers.
+    std::shared_ptr<upstream::pool> backend_pool;
     std::string via_pseudonym; ///< "s3ha-<id>", the same in every worker of the process
     std::shared_ptr<spdlog::logger> log;
     std::shared_ptr<spdlog::logger> access_log; ///< nullptr when logging.access_log is off
@@ -44,6 +47,9 @@ struct proxy_context {
         bool idle = false; ///< waiting for the next request (nothing in flight)
     };
     std::unordered_map<std::uint64_t, session_entry> sessions;
+    /// What the replay buffers of this worker's in-flight requests may hold together
+    /// (replay_buffer_size * replay_budget::k_budget_factor).
+    replay_budget body_replay_budget;
     metrics::proxy_metrics* metrics = nullptr; ///< process-wide; nullptr in tests
 
     /// A new request id: 16 upper-case hex digits, unique per process run.

@@ -1,10 +1,12 @@
 // The proxy process: logging set-up, the shared immutable state (verifier, backends, TLS
-// context), N workers on one SO_REUSEPORT address, and signal handling. SIGINT/SIGTERM stop
+// context), the process-wide backend pool and its health checker (on its own thread), N workers
+// on one SO_REUSEPORT address, the admin listener, and signal handling. SIGINT/SIGTERM stop
 // the listeners, let in-flight requests finish for up to shutdown.drain_timeout, then exit 0.
 // Thread affinity: run() blocks the calling (main) thread; workers have their own threads.
 #pragma once
 
 #include "s3ha/config/config.hpp"
+#include "s3ha/upstream/pool.hpp"
 
 #include <memory>
 
@@ -20,6 +22,9 @@ public:
 
     /// Serves until SIGINT/SIGTERM, drains, returns the process exit status (0).
     int run();
+
+    /// The process-wide backend pool every worker selects from (thread-safe).
+    const std::shared_ptr<upstream::pool>& pool() const noexcept;
 
 private:
     struct impl;

@@ -1,5 +1,6 @@
 // One shared-nothing worker: its own io_context and thread, its own listener (SO_REUSEPORT on
-// the common address), signing-key cache, upstream connection pool and backend selector.
+// the common address), signing-key cache, upstream connection pool (the backend pool
+// with its health state is process-wide and shared).
 // Thread affinity: constructed and bound on the main thread; after start() everything but
 // stop()/force_stop()/join() runs on the worker's own thread.
 #pragma once
@@ -22,6 +23,7 @@ public:
         std::shared_ptr<const config> cfg;
         std::shared_ptr<const sigv4::verifier> verifier;
         std::vector<std::shared_ptr<const upstream::backend>> backends;
+        std::shared_ptr<upstream::pool> backend_pool; ///< process-wide, thread-safe
         std::string via_pseudonym;
         std::uint32_t request_id_prefix = 0;
         std::shared_ptr<spdlog::logger> log;
