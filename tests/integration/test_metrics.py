@@ -83,7 +83,7 @@ def wait_backend(proxy, name: str, up: bool, timeout: float = 15.0, token=None) 
 
 def client(proxy, **kw):
     return boto3_client(proxy.endpoint, proxy.access_key, proxy.secret_key, proxy.region,
-                        max_attempts=1, **kw)
+                        max_attempts=0, **kw)  # botocore: retries after the first try
 
 
 def promtool_check(text: str) -> subprocess.CompletedProcess:
@@ -121,7 +121,7 @@ def test_metrics_exact_after_traffic_and_failover(two_backends, s3ha_factory):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         c.get_object(Bucket=BUCKET, Key="missing")
     assert e.value.response["Error"]["Code"] == "NoSuchKey"
-    bad = boto3_client(proxy.endpoint, proxy.access_key, "wrong-secret", max_attempts=1)
+    bad = boto3_client(proxy.endpoint, proxy.access_key, "wrong-secret", max_attempts=0)
     with pytest.raises(botocore.exceptions.ClientError) as e:
         bad.get_object(Bucket=BUCKET, Key="k1")
     assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
