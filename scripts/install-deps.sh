@@ -17,6 +17,7 @@ apt_packages=(
     awscli s3cmd rclone
     swift swift-proxy swift-account swift-container swift-object memcached
     nodejs npm curl ca-certificates procps
+    prometheus
 )
 
 missing=()

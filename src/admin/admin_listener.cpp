@@ -4,9 +4,20 @@
 
 namespace s3ha::admin {
 
+namespace {
+
+constexpr auto k_read_timeout = std::chrono::seconds(10);
+constexpr auto k_write_timeout = std::chrono::seconds(10);
+constexpr std::uint32_t k_header_limit = 16 * 1024;
+constexpr std::uint64_t k_body_limit = std::uint64_t{64} * 1024; // the actions take no body
+
+} // namespace
+
 admin_listener::admin_listener(std::shared_ptr<const config> cfg,
-                               std::shared_ptr<upstream::pool> backends)
-    : cfg_(std::move(cfg)), backends_(std::move(backends)), acceptor_(ioc_) {
+                               std::shared_ptr<upstream::pool> pool,
+                               std::shared_ptr<const metrics::proxy_metrics> metrics)
+    : cfg_(std::move(cfg)), router_(cfg_->admin.token, std::move(pool), std::move(metrics)),
+      acceptor_(ioc_) {
     net::ip::tcp::endpoint ep(net::ip::make_address(cfg_->admin.listen.host),
                               cfg_->admin.listen.port);
     acceptor_.open(ep.protocol());
@@ -42,6 +53,13 @@ net::awaitable<void> admin_listener::accept_loop() {
         auto socket = co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
         if (ec) {
             if (!acceptor_.is_open()) break;
+            // E.g. EMFILE: back off briefly instead of spinning.
+            net::steady_timer t(ioc_, std::chrono::milliseconds(50));
+            co_await t.async_wait(net::redirect_error(net::use_awaitable, ec));
+            continue;
+        }
+        if (connections_ >= k_max_connections) {
+            socket.close(ec);
             continue;
         }
         net::co_spawn(ioc_, serve(std::move(socket)), net::detached);
@@ -49,35 +67,42 @@ net::awaitable<void> admin_listener::accept_loop() {
 }
 
 net::awaitable<void> admin_listener::serve(net::ip::tcp::socket socket) {
+    ++connections_;
+    struct release {
+        unsigned& n;
+        ~release() { --n; }
+    } guard{connections_};
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     for (;;) {
         error_code ec;
-        http::request_parser<http::empty_body> parser;
-        parser.header_limit(16 * 1024);
-        stream.expires_after(std::chrono::seconds(10));
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(k_header_limit);
+        parser.body_limit(k_body_limit);
+        stream.expires_after(k_read_timeout);
         co_await http::async_read(stream, buffer, parser,
                                   net::redirect_error(net::use_awaitable, ec));
-        if (ec) break;
-        const auto& req = parser.get();
-        std::string_view target = req.target();
-        target = target.substr(0, target.find('?'));
-        http::response<http::string_body> res;
-        res.version(req.version());
-        res.set(http::field::content_type, "text/plain");
-        if (target == "/health" &&
-            (req.method() == http::verb::get || req.method() == http::verb::head)) {
-            res.result(http::status::ok);
-            res.body() = "OK\n";
-        } else {
-            res.result(http::status::not_found);
-            res.body() = "not found\n";
+        if (ec) {
+            if (ec == http::error::header_limit || ec == http::error::body_limit ||
+                ec == http::error::bad_target || ec == http::error::bad_method) {
+                http::response<http::string_body> res{http::status::bad_request, 11};
+                res.set(http::field::content_type, "text/plain");
+                res.body() = "bad request\n";
+                res.keep_alive(false);
+                res.prepare_payload();
+                stream.expires_after(k_write_timeout);
+                co_await http::async_write(stream, res,
+                                           net::redirect_error(net::use_awaitable, ec));
+            }
+            break;
         }
-        res.keep_alive(req.keep_alive());
-        res.prepare_payload();
+        const auto& req = parser.get();
+        auto res = router_.handle(req);
+        // HEAD: the GET headers (Content-Length included) without the body.
         if (req.method() == http::verb::head) res.body().clear();
+        stream.expires_after(k_write_timeout);
         co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
-        if (ec || !req.keep_alive()) break;
+        if (ec || !res.keep_alive()) break;
     }
     error_code ec;
     stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);

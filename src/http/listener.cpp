@@ -2,6 +2,7 @@
 
 #include "s3ha/core/log_scope.hpp"
 #include "s3ha/http/session.hpp"
+#include "s3ha/metrics/proxy_metrics.hpp"
 
 #include <chrono>
 #include <exception>
@@ -29,6 +30,7 @@ net::awaitable<void> listener::run() {
             continue;
         }
         const auto count = connections_.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (ctx_.metrics != nullptr) ctx_.metrics->connection_opened();
         const bool over_limit = count > ctx_.cfg->server.max_connections;
         if (over_limit)
             log.warn("server.max_connections ({}) reached", ctx_.cfg->server.max_connections);
@@ -38,8 +40,12 @@ net::awaitable<void> listener::run() {
             [s, this]() -> net::awaitable<void> {
                 struct release {
                     std::atomic<std::uint64_t>& n;
-                    ~release() { n.fetch_sub(1, std::memory_order_relaxed); }
-                } guard{connections_};
+                    metrics::proxy_metrics* m;
+                    ~release() {
+                        n.fetch_sub(1, std::memory_order_relaxed);
+                        if (m != nullptr) m->connection_closed();
+                    }
+                } guard{connections_, ctx_.metrics};
                 co_await s->run();
             },
             [this, json](const std::exception_ptr& e) {

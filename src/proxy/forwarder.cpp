@@ -4,6 +4,7 @@
 #include "s3ha/crypto/sha256.hpp"
 #include "s3ha/http/s3_error.hpp"
 #include "s3ha/http/s3_request.hpp"
+#include "s3ha/metrics/proxy_metrics.hpp"
 #include "s3ha/proxy/aws_chunked_transform.hpp"
 #include "s3ha/proxy/buffered_response.hpp"
 #include "s3ha/proxy/hop_by_hop.hpp"
@@ -93,6 +94,8 @@ struct forwarder::request_state {
     std::string client = "-"; // the client's address
     s3_operation op = s3_operation::other;
     std::string_view operation; // S3 operation name (classify_s3_operation)
+    s3_operation op = s3_operation::other;
+    std::size_t backend_index = SIZE_MAX; // the backend of the latest attempt (metrics)
     upstream::request_selector* selector = nullptr;
     const upstream::backend* next = nullptr; // chosen ahead by a retry-status decision
     unsigned attempts = 0;
@@ -129,6 +132,7 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
     const auto& req = parser.get();
     request_state st{parser, log_scope(ctx_.log.get(), cfg.logging.format == log_format::json,
                                        connection_id_, {})};
+    const metrics::proxy_metrics::in_flight counted(ctx_.metrics);
     st.id = ctx_.new_request_id();
     st.log.set_request(st.id);
     st.method = std::string(req.method_string());
@@ -210,7 +214,10 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
             st.retries += r.reason;
         }
         ++st.attempts;
+        if (st.attempts > 1 && ctx_.metrics != nullptr)
+            ctx_.metrics->failover(st.backend_index, b->index(), r.reason);
         st.backend = b->name();
+        st.backend_index = b->index();
         {
             auto in_flight = backends.track(*b);
             r = co_await attempt(st, *b);
@@ -256,6 +263,7 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
     const auto& retries = cfg.routing.retries;
     auto& parser = st.parser;
     upstream::pool& backends = *ctx_.backend_pool;
+    const auto attempt_start = steady_clock::now();
 
     std::optional<std::uint64_t> content_length;
     if (auto cl = parser.content_length()) content_length = *cl;
@@ -324,6 +332,8 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             conn->stream().abort();
             if (stale(ec)) {
                 st.log.debug("pooled connection to {} was closed; retrying on a new one", b.name());
+                if (ctx_.metrics != nullptr)
+                    ctx_.metrics->retry(metrics::retry_reason::stale_connection);
                 continue;
             }
             st.log.warn("backend {}: sending the request failed: {}", b.name(), ec.message());
@@ -365,12 +375,16 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             const error_code& cause = request_complete ? rec : ec;
             if (stale(cause)) {
                 st.log.debug("pooled connection to {} was closed; retrying on a new one", b.name());
+                if (ctx_.metrics != nullptr)
+                    ctx_.metrics->retry(metrics::retry_reason::stale_connection);
                 continue;
             }
             st.log.warn("backend {}: no response: {}", b.name(), cause.message());
             co_return failed(cause, !conn->reused());
         }
 
+        if (ctx_.metrics != nullptr)
+            ctx_.metrics->upstream_first_byte(b.index(), steady_clock::now() - attempt_start);
         // Passive health: any response header is a success unless its status says otherwise.
         const unsigned status = rp->get().result_int();
         if (backends.is_failure_status(status)) {
@@ -403,6 +417,8 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         } else {
             r = co_await relay_back(st, *conn, *rp, request_complete);
         }
+        if (ctx_.metrics != nullptr)
+            ctx_.metrics->upstream_bytes(b.index(), writer.body_bytes(), st.bytes_out);
         if (!r.ec && request_complete && st.response_complete && rp->keep_alive() &&
             !rp->need_eof()) {
             ctx_.pool.release(std::move(conn));
@@ -735,6 +751,7 @@ net::awaitable<bool> forwarder::respond_error(request_state& st, const error_cod
         !st.downstream_broken && st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
     const auto info = describe_error(ec);
     st.status = static_cast<unsigned>(info.status);
+    if (ctx_.metrics != nullptr) ctx_.metrics->rejected(ec);
     if (st.downstream_broken && (st.body_error == errc::incomplete_body || st.response_started)) {
         access_log(st); // the client is gone: nobody to answer
         co_return false;
@@ -767,13 +784,23 @@ net::awaitable<void> forwarder::reject(const error_code& ec, std::string_view re
     const auto id = ctx_.new_request_id();
     log_scope log(ctx_.log.get(), ctx_.cfg->logging.format == log_format::json, connection_id_, id);
     log.info("rejected: {}", describe_error(ec).code);
+    if (ctx_.metrics != nullptr) {
+        ctx_.metrics->rejected(ec);
+        ctx_.metrics->request_finished({ctx_.metrics->no_backend(), s3_operation::other,
+                                        static_cast<unsigned>(describe_error(ec).status)});
+    }
     co_await write_error(ec, resource, id, version, false, false);
 }
 
 void forwarder::access_log(const request_state& st) const {
+    // Every request passes here exactly once: its metrics too.
+    const auto elapsed = steady_clock::now() - st.start;
+    if (ctx_.metrics != nullptr) {
+        ctx_.metrics->request_finished(
+            {st.backend_index, st.op, st.status, elapsed, st.bytes_in, st.bytes_out});
+    }
     if (!ctx_.access_log) return;
-    const auto ms =
-        std::chrono::duration_cast<milliseconds>(steady_clock::now() - st.start).count();
+    const auto ms = std::chrono::duration_cast<milliseconds>(elapsed).count();
     log_scope log(ctx_.access_log.get(), ctx_.cfg->logging.format == log_format::json,
                   connection_id_, st.id);
     // Never the signature or the secret: the access key id only.

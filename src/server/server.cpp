@@ -2,6 +2,7 @@
 
 #include "s3ha/admin/admin_listener.hpp"
 #include "s3ha/core/log_scope.hpp"
+#include "s3ha/metrics/proxy_metrics.hpp"
 #include "s3ha/server/worker.hpp"
 #include "s3ha/upstream/backend.hpp"
 #include "s3ha/upstream/health_checker.hpp"
@@ -67,6 +68,7 @@ struct server::impl {
     std::shared_ptr<spdlog::logger> log;
     std::unique_ptr<net::ssl::context> server_tls;
     std::atomic<std::uint64_t> connections{0};
+    std::shared_ptr<metrics::proxy_metrics> metrics; // before the workers: they use it to the end
     std::shared_ptr<upstream::pool> pool;
     // The health checker's own thread and io_context; the checker is declared after the
     // io_context so it is destroyed first (see health_checker.hpp).
@@ -106,6 +108,12 @@ server::server(std::shared_ptr<const config> cfg) : impl_(std::make_unique<impl>
     shared.cfg = s.cfg;
     shared.verifier = std::make_shared<const sigv4::verifier>(c.server.region, std::move(creds));
     shared.backends = upstream::make_backends(c);
+    std::vector<std::string> names;
+    for (const auto& b : shared.backends)
+        names.push_back(b->name());
+    s.metrics = std::make_shared<metrics::proxy_metrics>(
+        std::move(names), metrics::build_identity{S3HA_VERSION, S3HA_GIT_COMMIT});
+    shared.metrics = s.metrics.get();
     s.pool = std::make_shared<upstream::pool>(shared.backends, c.routing, s.log,
                                               c.logging.format == log_format::json,
                                               random_value<std::uint64_t>());
@@ -125,7 +133,7 @@ server::server(std::shared_ptr<const config> cfg) : impl_(std::make_unique<impl>
         auto bound = s.workers.back()->bind(ep);
         ep.port(bound.port()); // port 0: the others join the port the first one got
     }
-    s.admin = std::make_unique<admin::admin_listener>(s.cfg, s.pool);
+    s.admin = std::make_unique<admin::admin_listener>(s.cfg, s.pool, s.metrics);
     listen_address shown{c.server.listen.host, ep.port()};
     log_scope(s.log.get(), c.logging.format == log_format::json, "-", {})
         .info("listening on {} ({} workers, via {})", shown.to_string(), n, shared.via_pseudonym);
@@ -155,8 +163,8 @@ int server::run() {
     // The health checker lives on its own thread: a busy worker never delays a check, and a
     // check never blocks a worker. Constructed and started on that thread (its affinity).
     net::post(s.health_ioc, [&s] {
-        s.health = std::make_unique<upstream::health_checker>(s.health_ioc.get_executor(), s.pool,
-                                                              random_value<std::uint64_t>());
+        s.health = std::make_unique<upstream::health_checker>(
+            s.health_ioc.get_executor(), s.pool, random_value<std::uint64_t>(), s.metrics.get());
         s.health->start();
     });
     s.health_thread = std::thread([&s] { s.health_ioc.run(); });
@@ -176,6 +184,7 @@ int server::run() {
     });
     signals_ioc.run();
 
+    s.admin->set_draining(); // /health/ready: 503 from now on
     log.info("signal {}: draining (up to {} ms)", received, s.cfg->shutdown.drain_timeout.count());
     for (auto& w : s.workers)
         w->stop();

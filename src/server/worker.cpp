@@ -25,6 +25,8 @@ worker::worker(unsigned id, const shared& s)
            proxy::replay_budget(s.cfg->routing.retries.replay_buffer_size *
                                 proxy::replay_budget::k_budget_factor)},
       server_tls_(s.server_tls), connections_(*s.connections) {
+    ctx_.metrics = s.metrics;
+    ctx_.pool.set_metrics(s.metrics);
 }
 
 worker::~worker() {

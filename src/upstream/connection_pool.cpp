@@ -1,5 +1,6 @@
 #include "s3ha/upstream/connection_pool.hpp"
 
+#include "s3ha/metrics/proxy_metrics.hpp"
 #include "s3ha/upstream/connect.hpp"
 
 #include <sys/socket.h>
@@ -20,6 +21,10 @@ bool looks_alive(connection& c) {
 
 } // namespace
 
+connection::~connection() {
+    if (metrics_ != nullptr) metrics_->upstream_connection_closed(target_->index(), idle_);
+}
+
 connection_pool::connection_pool(net::any_io_executor ex, upstream_pool_config cfg,
                                  std::size_t backend_count)
     : ex_(std::move(ex)), cfg_(cfg), idle_(backend_count) {
@@ -35,6 +40,8 @@ connection_pool::acquire(const backend& b, std::chrono::milliseconds connect_tim
         idle.pop_back();
         if (now - c->idle_since_ < cfg_.idle_timeout && looks_alive(*c)) {
             c->reused_ = true;
+            c->idle_ = false;
+            if (metrics_ != nullptr) metrics_->upstream_connection_reused(b.index());
             co_return std::move(c);
         }
         c->stream().close();
@@ -42,7 +49,12 @@ connection_pool::acquire(const backend& b, std::chrono::milliseconds connect_tim
 
     auto stream = co_await connect(ex_, b, connect_timeout);
     if (!stream) co_return stream.error();
-    co_return std::make_unique<connection>(std::move(*stream), b);
+    auto c = std::make_unique<connection>(std::move(*stream), b);
+    if (metrics_ != nullptr) {
+        c->metrics_ = metrics_;
+        metrics_->upstream_connection_opened(b.index());
+    }
+    co_return c;
 }
 
 void connection_pool::release(std::unique_ptr<connection> c) {
@@ -53,6 +65,8 @@ void connection_pool::release(std::unique_ptr<connection> c) {
     }
     c->stream().tcp().expires_never();
     c->idle_since_ = std::chrono::steady_clock::now();
+    c->idle_ = true;
+    if (metrics_ != nullptr) metrics_->upstream_connection_parked(c->target().index());
     idle.push_back(std::move(c));
 }
 

@@ -1,5 +1,6 @@
 #include "s3ha/upstream/health_checker.hpp"
 
+#include "s3ha/metrics/proxy_metrics.hpp"
 #include "s3ha/sigv4/signer.hpp"
 #include "s3ha/upstream/connect.hpp"
 
@@ -98,8 +99,9 @@ net::awaitable<check_result> run_health_check(net::any_io_executor ex, const bac
 }
 
 struct health_checker::impl : std::enable_shared_from_this<impl> {
-    impl(net::any_io_executor e, std::shared_ptr<pool> p, std::uint64_t seed)
-        : ex(std::move(e)), pool_ref(std::move(p)), rng(seed) {}
+    impl(net::any_io_executor e, std::shared_ptr<pool> p, std::uint64_t seed,
+         metrics::proxy_metrics* m)
+        : ex(std::move(e)), pool_ref(std::move(p)), rng(seed), metrics(m) {}
 
     net::awaitable<void> loop(std::size_t index) {
         auto self = shared_from_this(); // the loop keeps the state alive
@@ -109,6 +111,7 @@ struct health_checker::impl : std::enable_shared_from_this<impl> {
             const auto r = co_await run_health_check(ex, b);
             if (stopped) break;
             pool_ref->record_check(index, r.ok, r.latency, r.detail);
+            if (metrics != nullptr) metrics->health_check(index, r.ok, r.latency);
             timer.expires_after(pool_ref->state(index).next_check_delay(rng));
             error_code ec;
             co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
@@ -118,12 +121,14 @@ struct health_checker::impl : std::enable_shared_from_this<impl> {
     net::any_io_executor ex;
     std::shared_ptr<pool> pool_ref;
     std::mt19937_64 rng;
+    metrics::proxy_metrics* metrics;
     std::vector<std::unique_ptr<net::steady_timer>> timers;
     bool stopped = false;
 };
 
-health_checker::health_checker(net::any_io_executor ex, std::shared_ptr<pool> p, std::uint64_t seed)
-    : impl_(std::make_shared<impl>(std::move(ex), std::move(p), seed)) {
+health_checker::health_checker(net::any_io_executor ex, std::shared_ptr<pool> p, std::uint64_t seed,
+                               metrics::proxy_metrics* m)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(p), seed, m)) {
     for (std::size_t i = 0; i < impl_->pool_ref->backends().size(); ++i)
         impl_->timers.push_back(std::make_unique<net::steady_timer>(impl_->ex));
 }

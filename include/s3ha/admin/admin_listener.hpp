@@ -1,22 +1,35 @@
-// The admin endpoint (admin.listen), minimal until the admin issue lands: GET/HEAD /health
-// answers 200 "OK" while the proxy serves; every other path is 404. Runs on its own thread so
-// a busy data path never delays a liveness probe.
+// The admin listener (admin.listen): serves admin_router's endpoints (health, readiness,
+// /metrics, /admin/backends and the operator actions) on its own thread, so a busy data path
+// never delays a liveness probe or a scrape, and a slow scrape never delays the data path.
+// Every read and write has a deadline; header and body sizes are bounded; at most
+// k_max_connections admin connections are served at once (more are closed at once).
+// Thread affinity: construct, start() and stop() on the main thread; set_draining() from any.
 #pragma once
 
+#include "s3ha/admin/admin_router.hpp"
 #include "s3ha/config/config.hpp"
 #include "s3ha/core/net.hpp"
-#include "s3ha/upstream/pool.hpp"
 
 #include <memory>
 #include <thread>
+
+namespace s3ha::metrics {
+class proxy_metrics;
+}
+namespace s3ha::upstream {
+class pool;
+}
 
 namespace s3ha::admin {
 
 class admin_listener {
 public:
-    /// Binds admin.listen at once (throws on failure: a start-up error). backends: the
-    /// process-wide pool the backend endpoints report on and act upon (may be nullptr in tests).
-    admin_listener(std::shared_ptr<const config> cfg, std::shared_ptr<upstream::pool> backends);
+    static constexpr unsigned k_max_connections = 64;
+
+    /// Binds admin.listen at once (throws on failure: a start-up error). pool and metrics may
+    /// be nullptr (the endpoints that need them then answer 503).
+    admin_listener(std::shared_ptr<const config> cfg, std::shared_ptr<upstream::pool> pool,
+                   std::shared_ptr<const metrics::proxy_metrics> metrics = nullptr);
     ~admin_listener();
     admin_listener(const admin_listener&) = delete;
     admin_listener& operator=(const admin_listener&) = delete;
@@ -24,6 +37,8 @@ public:
     void start();
     /// Closes the listener and joins the thread.
     void stop();
+    /// Shutdown began: /health/ready answers 503 from now on. Thread-safe.
+    void set_draining() noexcept { router_.set_draining(); }
     net::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
 private:
@@ -31,9 +46,10 @@ private:
     net::awaitable<void> serve(net::ip::tcp::socket socket);
 
     std::shared_ptr<const config> cfg_;
-    std::shared_ptr<upstream::pool> backends_;
+    admin_router router_;
     net::io_context ioc_{1};
     net::ip::tcp::acceptor acceptor_;
+    unsigned connections_ = 0; // on the admin thread only
     std::thread thread_;
 };
 

@@ -13,6 +13,10 @@
 
 #include <spdlog/logger.h>
 
+namespace s3ha::metrics {
+class proxy_metrics;
+}
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -46,6 +50,7 @@ struct proxy_context {
     /// What the replay buffers of this worker's in-flight requests may hold together
     /// (replay_buffer_size * replay_budget::k_budget_factor).
     replay_budget body_replay_budget;
+    metrics::proxy_metrics* metrics = nullptr; ///< process-wide; nullptr in tests
 
     /// A new request id: 16 upper-case hex digits, unique per process run.
     std::string new_request_id();

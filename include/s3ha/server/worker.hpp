@@ -30,6 +30,7 @@ public:
         std::shared_ptr<spdlog::logger> access_log;
         net::ssl::context* server_tls = nullptr;
         std::atomic<std::uint64_t>* connections = nullptr;
+        metrics::proxy_metrics* metrics = nullptr; ///< process-wide, outlives the workers
     };
 
     worker(unsigned id, const shared& s);

@@ -14,6 +14,10 @@
 #include <memory>
 #include <vector>
 
+namespace s3ha::metrics {
+class proxy_metrics;
+}
+
 namespace s3ha::upstream {
 
 /// One connection to a backend, connected and (https) TLS-handshaken.
@@ -25,6 +29,9 @@ public:
         // max(512, free room) per call); larger bodies are received into the relay buffer.
         buffer_.reserve(k_buffer_size);
     }
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    ~connection(); // counts the close in s3ha_upstream_connections
     static constexpr std::size_t k_buffer_size = std::size_t{16} * 1024;
 
     any_stream& stream() noexcept { return stream_; }
@@ -42,6 +49,8 @@ private:
     beast::flat_buffer buffer_;
     bool reused_ = false;
     std::chrono::steady_clock::time_point idle_since_{};
+    metrics::proxy_metrics* metrics_ = nullptr; // set by the pool that opened it
+    bool idle_ = false;                         // in the pool's idle list
 };
 
 class connection_pool {
@@ -60,6 +69,8 @@ public:
     void release(std::unique_ptr<connection> c);
 
     std::size_t idle_count(const backend& b) const noexcept;
+    /// Counts idle/busy connections in m (s3ha_upstream_connections); call before use.
+    void set_metrics(metrics::proxy_metrics* m) noexcept { metrics_ = m; }
     /// Closes every idle connection (shutdown).
     void clear() noexcept;
 
@@ -67,6 +78,7 @@ private:
     net::any_io_executor ex_;
     upstream_pool_config cfg_;
     std::vector<std::deque<std::unique_ptr<connection>>> idle_;
+    metrics::proxy_metrics* metrics_ = nullptr;
 };
 
 } // namespace s3ha::upstream

@@ -28,6 +28,10 @@
 #include <memory>
 #include <string>
 
+namespace s3ha::metrics {
+class proxy_metrics;
+}
+
 namespace s3ha::upstream {
 
 struct check_result {
@@ -41,8 +45,10 @@ net::awaitable<check_result> run_health_check(net::any_io_executor ex, const bac
 
 class health_checker {
 public:
-    /// seed: the jitter's random generator.
-    health_checker(net::any_io_executor ex, std::shared_ptr<pool> p, std::uint64_t seed);
+    /// seed: the jitter's random generator. m (may be nullptr): counts every check
+    /// (s3ha_health_checks_total, s3ha_health_check_duration_seconds); must outlive the loops.
+    health_checker(net::any_io_executor ex, std::shared_ptr<pool> p, std::uint64_t seed,
+                   metrics::proxy_metrics* m = nullptr);
     ~health_checker();
     health_checker(const health_checker&) = delete;
     health_checker& operator=(const health_checker&) = delete;

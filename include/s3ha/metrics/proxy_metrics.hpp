@@ -1,0 +1,188 @@
+// The registry of the proxy's metrics ("stats declared once per component and handed in"):
+// created once at start-up with the configured backend names, every label child created then
+// (bounded labels: backend name, S3 operation, status class, reason), handed to the workers,
+// their forwarders and connection pools, the listener, the health checker and the admin
+// listener by pointer. Names follow the Prometheus conventions: prefix s3ha_, base units
+// (seconds, bytes), _total counters. README.md "Metrics reference" lists every one.
+//
+// Data-path updates never allocate and never lock: counters and gauges are prometheus-cpp
+// handles (atomics) or plain atomics, histograms are metrics::histogram_set (prometheus-cpp's
+// Histogram locks a mutex per observation). Backend state (up, active, drained, streaks,
+// in-flight, failures) is not pushed at all: serialize() renders it from a pool snapshot at
+// scrape time, so it can never disagree with what the pool decides.
+//
+// Thread safety: every member function may be called from any thread.
+#pragma once
+
+#include "s3ha/core/net.hpp"
+#include "s3ha/http/s3_request.hpp"
+#include "s3ha/metrics/histogram_set.hpp"
+#include "s3ha/upstream/pool.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace s3ha::metrics {
+
+/// Why a request made another attempt (label `reason` of s3ha_retries_total and
+/// s3ha_failovers_total).
+enum class retry_reason : std::uint8_t {
+    connect_failed,   ///< resolve, connect or TLS handshake failed
+    timeout,          ///< connect timeout, or no response header within the deadline
+    reset,            ///< the connection closed or reset before the response header
+    stale_connection, ///< a pooled connection was found closed (retried on a fresh one)
+    retry_status,     ///< the backend answered one of routing.retries.retry_statuses
+    other,            ///< a reason this list does not know (keeps the label set bounded)
+};
+inline constexpr std::size_t retry_reason_count = 6;
+std::string_view to_string(retry_reason r) noexcept;
+/// The forwarder's reason text ("connect_failed", "timeout", "reset", "status_503", ...).
+retry_reason retry_reason_of(std::string_view reason) noexcept;
+
+/// The status class label: "2xx", "3xx", "4xx", "5xx", or "none" (no final response was sent:
+/// the client went away first).
+std::string_view status_class(unsigned status) noexcept;
+
+/// The `reason` label of s3ha_requests_rejected_total for an error s3ha answered itself: auth,
+/// body, invalid_request, limit, loop, no_healthy_backend, upstream or internal.
+std::string_view rejection_reason(const error_code& ec) noexcept;
+
+/// Build identity for s3ha_build_info.
+struct build_identity {
+    std::string version;
+    std::string commit;
+};
+
+/// What serialize() needs besides the counters: the pool's state at scrape time.
+struct scrape_state {
+    std::span<const upstream::backend_snapshot> backends; ///< configuration order
+    upstream::steady_time steady_now{};                   ///< the pool's clock, now
+    std::chrono::system_clock::time_point wall_now{};     ///< the wall clock, now
+    bool draining = false;                                ///< SIGTERM received
+};
+
+class proxy_metrics {
+public:
+    /// backend_names: in configuration order (backend::index()). Allocates every series.
+    proxy_metrics(std::vector<std::string> backend_names, const build_identity& build);
+    proxy_metrics(const proxy_metrics&) = delete;
+    proxy_metrics& operator=(const proxy_metrics&) = delete;
+
+    /// The backend index standing for "no backend" (the request never reached one).
+    std::size_t no_backend() const noexcept { return backend_names_.size(); }
+    const std::vector<std::string>& backend_names() const noexcept { return backend_names_; }
+
+    // --- downstream (listener, forwarder) ---
+
+    /// RAII: counts a downstream request in s3ha_requests_in_flight while alive (m may be
+    /// nullptr: counts nothing).
+    class in_flight {
+    public:
+        explicit in_flight(proxy_metrics* m) noexcept
+            : g_(m != nullptr ? m->requests_in_flight_ : nullptr) {
+            if (g_ != nullptr) g_->Increment();
+        }
+        in_flight(const in_flight&) = delete;
+        in_flight& operator=(const in_flight&) = delete;
+        ~in_flight() {
+            if (g_ != nullptr) g_->Decrement();
+        }
+
+    private:
+        prometheus::Gauge* g_;
+    };
+
+    /// One finished downstream request (answered by a backend or by s3ha).
+    struct request_sample {
+        std::size_t backend = 0; ///< backend index, or no_backend()
+        s3_operation operation = s3_operation::other;
+        unsigned status = 0; ///< final status sent; 0 = none
+        std::chrono::steady_clock::duration duration{};
+        std::uint64_t received_bytes = 0; ///< request body bytes read from the client
+        std::uint64_t sent_bytes = 0;     ///< response body bytes written to the client
+    };
+    void request_finished(const request_sample& s) noexcept;
+
+    /// s3ha answered a request (or a connection before any request) with its own S3 error.
+    void rejected(const error_code& ec) noexcept;
+
+    void connection_opened() noexcept;
+    void connection_closed() noexcept;
+
+    // --- upstream (forwarder, connection pool, health checker) ---
+
+    /// The response header of an attempt arrived `elapsed` after the attempt started.
+    void upstream_first_byte(std::size_t backend,
+                             std::chrono::steady_clock::duration elapsed) noexcept;
+    /// Body bytes of one attempt: sent to the backend and received from it.
+    void upstream_bytes(std::size_t backend, std::uint64_t sent, std::uint64_t received) noexcept;
+    /// A request makes another attempt on the same backend (a stale pooled connection).
+    void retry(retry_reason r) noexcept;
+    /// A request's attempt on `from` failed with `reason` (retry_reason_of) and its next attempt
+    /// goes to `to`: counts the retry and the failover.
+    void failover(std::size_t from, std::size_t to, std::string_view reason) noexcept;
+
+    /// Upstream connection pool accounting (per backend): a new connection is busy; released
+    /// into the idle list; taken from the idle list; closed (idle or busy).
+    void upstream_connection_opened(std::size_t backend) noexcept;
+    void upstream_connection_parked(std::size_t backend) noexcept;
+    void upstream_connection_reused(std::size_t backend) noexcept;
+    void upstream_connection_closed(std::size_t backend, bool was_idle) noexcept;
+
+    /// One active health check result.
+    void health_check(std::size_t backend, bool ok, std::chrono::milliseconds latency) noexcept;
+
+    // --- scrape (admin listener) ---
+
+    /// Text exposition format 0.0.4 of every metric, the backend state taken from `state`.
+    std::string serialize(const scrape_state& state) const;
+
+    /// Content-Type of serialize()'s output.
+    static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+private:
+    static constexpr std::size_t k_operations = static_cast<std::size_t>(s3_operation::other) + 1;
+    static constexpr std::size_t k_status_classes = 5;
+    static constexpr std::size_t k_errc_slots = 64; // > every s3ha::errc value; slot 0: foreign
+
+    std::size_t request_series(std::size_t backend, s3_operation op) const noexcept {
+        return backend * k_operations + static_cast<std::size_t>(op);
+    }
+
+    std::vector<std::string> backend_names_;
+    std::shared_ptr<prometheus::Registry> registry_;
+
+    prometheus::Gauge* requests_in_flight_ = nullptr;
+    prometheus::Gauge* downstream_connections_ = nullptr;
+    prometheus::Counter* downstream_connections_total_ = nullptr;
+    prometheus::Counter* downstream_received_bytes_ = nullptr;
+    prometheus::Counter* downstream_sent_bytes_ = nullptr;
+    std::vector<prometheus::Counter*> upstream_sent_bytes_;     // per backend
+    std::vector<prometheus::Counter*> upstream_received_bytes_; // per backend
+    std::vector<prometheus::Gauge*> upstream_idle_;             // per backend
+    std::vector<prometheus::Gauge*> upstream_busy_;             // per backend
+    std::vector<std::array<prometheus::Counter*, 2>>
+        health_checks_; // per backend: [failure, success]
+    std::array<prometheus::Counter*, retry_reason_count> retries_{};
+    std::vector<prometheus::Counter*> failovers_; // [from][to][reason], nullptr where from == to
+    std::array<prometheus::Counter*, k_errc_slots> rejected_{};
+
+    // (backends + none) x operations x status classes; rendered when non-zero.
+    std::unique_ptr<std::atomic<std::uint64_t>[]> requests_;
+    histogram_set request_duration_; // (backends + none) x operations
+    histogram_set first_byte_;       // backends
+    histogram_set check_duration_;   // backends
+};
+
+} // namespace s3ha::metrics
