@@ -22,17 +22,19 @@ from harness.env import REPO_ROOT, clean_env
 from harness.s3ha import s3ha_bin
 
 # Every metric name the Grafana dashboard and the alert rules may use: the contract with the
-# metrics code (src/metrics, served on /metrics). Reconcile this list with a real /metrics when
-# metric names change. Histograms are listed by their base name (_bucket/_sum/_count derive).
+# metrics code (served on /metrics; README "Metrics reference"). Reconcile this list with a real
+# /metrics when metric names change. Histograms are listed by their base name (_bucket/_sum/_count
+# derive). Labels are the ones the dashboard and alerts group by.
 METRICS = {
     "s3ha_requests_total": "counter{backend,operation,status_class}",
-    "s3ha_request_duration_seconds": "histogram",
+    "s3ha_request_duration_seconds": "histogram{backend,operation}",
+    "s3ha_requests_in_flight": "gauge",
+    "s3ha_requests_rejected_total": "counter{reason,code}",
+    "s3ha_downstream_received_bytes_total": "counter",
+    "s3ha_downstream_sent_bytes_total": "counter",
     "s3ha_backend_up": "gauge{backend}",
     "s3ha_backend_active": "gauge{backend}",
     "s3ha_failovers_total": "counter{from,to,reason}",
-    "s3ha_client_bytes_received_total": "counter",
-    "s3ha_client_bytes_sent_total": "counter",
-    "s3ha_requests_in_flight": "gauge",
 }
 HISTOGRAMS = {n for n, kind in METRICS.items() if kind.startswith("histogram")}
 PROMETHEUS_BUILTINS = {"up"}  # series Prometheus itself adds per target
