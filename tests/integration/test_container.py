@@ -174,7 +174,8 @@ def ensure_base(c: Containers, name: str, capsys) -> float:
     """The base image `name`, made with debootstrap unless the cache holds this recipe already.
     Returns the seconds spent (0 when cached)."""
     mirror, security = apt_mirrors()
-    files = {p: t.format(mirror=mirror, security=security) for p, t in BASE_FILES.items()}
+    files = {p: t.replace("{mirror}", mirror).replace("{security}", security)
+             for p, t in BASE_FILES.items()}
     recipe = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()[:16]
     r = c.podman("image", "inspect", "--format", '{{index .Labels "s3ha.base-recipe"}}', name,
                  check=False)
