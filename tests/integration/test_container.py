@@ -9,8 +9,12 @@ Debian mirror and imported under that exact name; the build runs with `--pull=ne
 Cache (so repeated runs are fast): `$S3HA_CONTAINER_CACHE`, default `<repo>/build/container-cache`,
 holds the container storage (vfs) with the base image, the ccache of the image's build stage
 (buildah keeps `RUN --mount=type=cache` under `tmp/`), and the containers.conf/storage.conf the
-test writes. Delete the folder to start from scratch. Only the base image is reused between runs;
-the s3ha image is rebuilt every run (from the working tree) and removed afterwards.
+test writes. Delete the folder to start from scratch. The s3ha image is kept under a tag that is
+the digest of its inputs (context files, Dockerfile, base recipe): a run on unchanged sources
+reuses it, any change rebuilds it (the ccache makes that incremental), S3HA_CONTAINER_REBUILD=1
+forces a build. Ulimits are explicit in the containers.conf the test writes (podman's
+`--ulimit` on the command line would replace them all and give a non-root container host
+maximums it may not raise to).
 
 Skips only when the container tools are missing and cannot be installed, or cannot run here.
 """
@@ -39,7 +43,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.s3ha, pytest.mark.timeout(3600)]
 
 CACHE = Path(os.environ.get("S3HA_CONTAINER_CACHE") or REPO_ROOT / "build" / "container-cache")
 DOCKERFILE = REPO_ROOT / "docker" / "Dockerfile"
-IMAGE = "localhost/s3ha-test:latest"
+IMAGE_REPO = "localhost/s3ha-test"
 TOOLS = {"buildah": "buildah", "podman": "podman", "runc": "runc", "debootstrap": "debootstrap"}
 DRAIN_TIMEOUT_S = 5
 
@@ -170,9 +174,9 @@ def ensure_tools() -> None:
                     "(apt-get install buildah podman runc debootstrap)")
 
 
-def ensure_base(c: Containers, name: str, capsys) -> float:
+def ensure_base(c: Containers, name: str, capsys) -> tuple[float, str]:
     """The base image `name`, made with debootstrap unless the cache holds this recipe already.
-    Returns the seconds spent (0 when cached)."""
+    Returns (seconds spent, 0 when cached; the recipe id)."""
     mirror, security = apt_mirrors()
     files = {p: t.replace("{mirror}", mirror).replace("{security}", security)
              for p, t in BASE_FILES.items()}
@@ -180,7 +184,7 @@ def ensure_base(c: Containers, name: str, capsys) -> float:
     r = c.podman("image", "inspect", "--format", '{{index .Labels "s3ha.base-recipe"}}', name,
                  check=False)
     if r.returncode == 0 and r.stdout.decode().strip() == recipe:
-        return 0.0
+        return 0.0, recipe
     t0 = time.monotonic()
     say(capsys, f"making the base image {name} with debootstrap from {mirror} (cached afterwards)")
     rootfs = c.cache / "base-rootfs"
@@ -215,7 +219,7 @@ def ensure_base(c: Containers, name: str, capsys) -> float:
         tar.stdout.close()
         tar.wait(timeout=60)
     shutil.rmtree(rootfs, ignore_errors=True)
-    return time.monotonic() - t0
+    return time.monotonic() - t0, recipe
 
 
 @pytest.fixture(scope="module")
@@ -233,22 +237,45 @@ def containers():
         yield c
 
 
+def context_digest(base_recipe: str) -> str:
+    """Digest of everything the image is built from: the files the allow-list /.dockerignore lets
+    into the context, docker/Dockerfile and the base recipe."""
+    h = hashlib.sha256(base_recipe.encode())
+    allowed = [ln.strip()[1:].rstrip("/") for ln in
+               (REPO_ROOT / ".dockerignore").read_text().splitlines() if ln.startswith("!")]
+    files = {DOCKERFILE, REPO_ROOT / ".dockerignore"}
+    for rel in allowed:
+        p = REPO_ROOT / rel
+        files |= {f for f in p.rglob("*") if f.is_file()} if p.is_dir() else {p}
+    for f in sorted(files):
+        h.update(str(f.relative_to(REPO_ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 @pytest.fixture(scope="module")
 def image(containers, capsys_module):
-    base = base_image_name()
-    base_s = ensure_base(containers, base, capsys_module)
+    """The image of docker/Dockerfile built from the working tree. Kept in the cache under a tag
+    that is the digest of its inputs, so a run on unchanged sources reuses it (as a layer cache
+    would); S3HA_CONTAINER_REBUILD=1 forces a build. Older s3ha-test images are removed."""
+    base_s, recipe = ensure_base(containers, base_image_name(), capsys_module)
+    tag = f"{IMAGE_REPO}:{context_digest(recipe)}"
+    exists = containers.podman("image", "exists", tag, check=False).returncode == 0
     t0 = time.monotonic()
-    containers.buildah("bud", "--isolation", "chroot", "--format", "docker", "--pull=never",
-                       "-f", DOCKERFILE, "-t", IMAGE, REPO_ROOT, timeout=3000)
-    build_s = time.monotonic() - t0
-    size = containers.podman("image", "inspect", "--format", "{{.Size}}", IMAGE).stdout
-    say(capsys_module, f"base image: {base_s:.1f} s ({'cached' if base_s == 0 else 'made'}); "
-        f"docker/Dockerfile build: {build_s:.1f} s; image size "
-        f"{int(size.decode().strip()) / 1e6:.1f} MB")
-    yield IMAGE
-    containers.podman("rmi", "--force", IMAGE, check=False)
-    # Dangling images the build left (intermediate stages); the base stays cached.
+    if not exists or os.environ.get("S3HA_CONTAINER_REBUILD") == "1":
+        containers.buildah("bud", "--isolation", "chroot", "--format", "docker", "--pull=never",
+                           "-f", DOCKERFILE, "-t", tag, REPO_ROOT, timeout=3000)
+        build = f"docker/Dockerfile build: {time.monotonic() - t0:.1f} s"
+    else:
+        build = "docker/Dockerfile: image of identical inputs reused (S3HA_CONTAINER_REBUILD=1 rebuilds)"
+    size = containers.podman("image", "inspect", "--format", "{{.Size}}", tag).stdout
+    say(capsys_module, f"base image: {'cached' if base_s == 0 else f'made in {base_s:.1f} s'}; "
+        f"{build}; image size {int(size.decode().strip()) / 1e6:.1f} MB")
+    listing = containers.podman("images", "--format", "{{.Repository}}:{{.Tag}}", IMAGE_REPO)
+    for old in set(listing.stdout.decode().split()) - {tag}:
+        containers.podman("rmi", "--force", old, check=False)
+    # Dangling images an earlier build left; the base and this image stay.
     containers.podman("image", "prune", "--force", check=False, timeout=300)
+    yield tag
 
 
 @pytest.fixture(scope="module")
@@ -325,7 +352,7 @@ shutdown:
     t0 = time.monotonic()
     r = containers.podman(
         "run", "--detach", "--name", name, "--network", "host", "--runtime", "runc",
-        "--ulimit", "nofile=20000:20000", "--read-only", "--cap-drop", "ALL",
+        "--read-only", "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges",
         "--env", f"S3HA_CLIENT_SECRET_KEY={client_secret}",
         "--env", f"S3HA_BACKEND_SECRET_KEY={backend.secret_key}",
@@ -371,6 +398,8 @@ shutdown:
         cap_eff = re.search(r"^CapEff:\s+(\w+)", Path(f"/proc/{host_pid}/status").read_text(),
                             re.M)
         assert int(cap_eff.group(1), 16) == 0, "no capabilities"
+        limits = Path(f"/proc/{host_pid}/limits").read_text()
+        assert re.search(r"^Max open files\s+20000\s+20000", limits, re.M), limits
 
         # The image's HEALTHCHECK: podman runs it; the same command fails when s3ha does not
         # answer 200 (a port nobody listens on, a path that is not /health/live).
