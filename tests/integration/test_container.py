@@ -403,16 +403,19 @@ shutdown:
 
         # The image's HEALTHCHECK: podman runs it; the same command fails when s3ha does not
         # answer 200 (a port nobody listens on, a path that is not /health/live).
+        assert "s3ha-healthcheck" in ctr.inspect("{{json .Config.Healthcheck.Test}}")
         hc = containers.podman("healthcheck", "run", cid, check=False, timeout=60)
+        hc_out = (hc.stdout + hc.stderr).decode(errors="replace")
         if hc.returncode == 0:
             assert ctr.inspect("{{.State.Health.Status}}") == "healthy"
-        else:  # podman without a working healthcheck runner: run the image's command itself
-            say(capsys, "podman healthcheck run failed here, running the HEALTHCHECK command: "
-                + (hc.stdout + hc.stderr).decode(errors="replace").strip()[-300:])
-            cmd = ctr.inspect("{{json .Config.Healthcheck.Test}}")
-            assert "s3ha-healthcheck" in cmd
+        elif "unhealthy" in hc_out:
+            why = ctr.exec("/usr/local/bin/s3ha-healthcheck")
+            pytest.fail("the image's HEALTHCHECK reports unhealthy: "
+                        + (why.stdout + why.stderr).decode(errors="replace"))
+        else:  # podman cannot run health checks here: run the image's command itself
+            say(capsys, "podman healthcheck run is not usable here, running the HEALTHCHECK "
+                "command with podman exec: " + hc_out.strip()[-300:])
             assert ctr.exec("/usr/local/bin/s3ha-healthcheck").returncode == 0
-        assert "s3ha-healthcheck" in ctr.inspect("{{json .Config.Healthcheck.Test}}")
         dead = ctr.exec("/usr/local/bin/s3ha-healthcheck",
                         env={"S3HA_HEALTH_ADDR": f"127.0.0.1:{free_port()}"})
         assert dead.returncode == 1, dead.stdout
