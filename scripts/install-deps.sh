@@ -17,7 +17,8 @@ apt_packages=(
     awscli s3cmd rclone
     swift swift-proxy swift-account swift-container swift-object memcached
     nodejs npm curl ca-certificates procps
-    prometheus
+    # container image test (buildah builds, podman + runc run) and deployment file checks
+    buildah debootstrap podman prometheus runc
 )
 
 missing=()
