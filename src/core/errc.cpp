@@ -51,6 +51,9 @@ public:
         case errc::too_many_connections: return "too many connections";
         case errc::no_healthy_backend: return "no healthy backend";
         case errc::upstream_connect_failed: return "upstream connect failed";
+        case errc::upstream_tls_failed: return "upstream TLS handshake failed";
+        case errc::upstream_certificate_verify_failed:
+            return "upstream TLS certificate verify failed";
         case errc::upstream_timeout: return "upstream timeout";
         case errc::upstream_protocol_error: return "upstream protocol error";
         case errc::slow_down: return "slow down";

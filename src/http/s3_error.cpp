@@ -108,6 +108,8 @@ s3_error_info describe_error(const boost::system::error_code& ec) noexcept {
         return {status::service_unavailable, "SlowDown", "Please reduce your request rate."};
     case errc::no_healthy_backend:
     case errc::upstream_connect_failed:
+    case errc::upstream_tls_failed:
+    case errc::upstream_certificate_verify_failed:
     case errc::upstream_timeout:
     case errc::upstream_protocol_error:
         return {status::service_unavailable, "ServiceUnavailable",

@@ -12,7 +12,10 @@ namespace s3ha {
 
 namespace {
 
-constexpr std::size_t k_relay_buffer_size = std::size_t{64} * 1024;
+// The relay buffer: bodies move through it (one per session). 256 KiB: a large body needs a
+// quarter of the receive/send calls and wake-ups that 64 KiB needed; only the touched pages of it
+// become resident, so small requests do not pay for its size.
+constexpr std::size_t k_relay_buffer_size = std::size_t{256} * 1024;
 // The header read buffer: Beast receives max(512, free room) bytes per read, so it gets room for
 // a whole typical request header (and a small body) in one receive. Bodies bypass it.
 constexpr std::size_t k_header_buffer_size = std::size_t{16} * 1024;
@@ -54,7 +57,8 @@ net::awaitable<void> session::run() {
 
     beast::flat_buffer buffer;
     buffer.reserve(k_header_buffer_size);
-    auto relay = std::make_unique<char[]>(k_relay_buffer_size);
+    // Not zero-filled: pages become resident only when a body touches them.
+    auto relay = std::make_unique_for_overwrite<char[]>(k_relay_buffer_size);
     proxy::forwarder fwd(ctx_, stream, buffer, std::span<char>(relay.get(), k_relay_buffer_size),
                          conn_id);
     std::optional<http::request_parser<http::buffer_body>> parser;

@@ -2,7 +2,9 @@
 
 #include "s3ha/core/errc.hpp"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 namespace s3ha::upstream {
 
@@ -11,6 +13,19 @@ namespace {
 error_code connect_error(const error_code& ec) {
     return ec == beast::error::timeout ? make_error_code(errc::upstream_timeout)
                                        : make_error_code(errc::upstream_connect_failed);
+}
+
+// A failed handshake: the deadline, a certificate that did not verify (chain or name; the log
+// then says why instead of a bare "connect failed"), or any other TLS failure.
+error_code handshake_error(const error_code& ec, SSL* ssl) {
+    if (ec == beast::error::timeout) return make_error_code(errc::upstream_timeout);
+    const bool verify_failed =
+        (ec.category() == net::error::get_ssl_category() &&
+         ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == // NOLINT(google-runtime-int)
+             SSL_R_CERTIFICATE_VERIFY_FAILED) ||
+        SSL_get_verify_result(ssl) != X509_V_OK;
+    return make_error_code(verify_failed ? errc::upstream_certificate_verify_failed
+                                         : errc::upstream_tls_failed);
 }
 
 } // namespace
@@ -47,7 +62,7 @@ net::awaitable<result<any_stream>> connect(net::any_io_executor ex, const backen
     if (b.config().tls.verify) tls.set_verify_callback(net::ssl::host_name_verification(name));
     co_await tls.async_handshake(net::ssl::stream_base::client,
                                  net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return connect_error(ec);
+    if (ec) co_return handshake_error(ec, tls.native_handle());
     s.tcp().expires_never();
     co_return std::move(s);
 }

@@ -56,6 +56,8 @@ enum class errc {
     // --- upstream (backends) ---
     no_healthy_backend, // every backend is down or drained
     upstream_connect_failed,
+    upstream_tls_failed,                // the TLS handshake with a backend failed
+    upstream_certificate_verify_failed, // a backend's certificate (chain or name) did not verify
     upstream_timeout,
     upstream_protocol_error,
     slow_down, // a retryable failure after the body was consumed

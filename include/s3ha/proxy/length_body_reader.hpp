@@ -1,14 +1,15 @@
 // Reads a Content-Length-delimited body straight into the caller's buffer: first the body bytes
 // the header read already buffered, then directly from the socket, each receive as large as the
-// buffer (64 KiB) and never past the body's end. Beast's parser<buffer_body> would instead
-// receive into the (small) dynamic header buffer and copy every byte once more into the body
-// buffer: 512-byte receives when that buffer has no free room, one more memcpy always.
+// buffer (the session's relay buffer) and never past the body's end. Beast's parser<buffer_body>
+// would instead receive into the (small) dynamic header buffer and copy every byte once more into
+// the body buffer: 512-byte receives when that buffer has no free room, one more memcpy always.
 // Every receive has a deadline (tcp_stream::expires_after).
 // Thread affinity: the worker thread that owns the stream.
 #pragma once
 
 #include "s3ha/core/any_stream.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <span>
@@ -25,6 +26,13 @@ public:
     /// True once `length` bytes were read.
     bool done() const noexcept { return remaining_ == 0; }
     std::uint64_t remaining() const noexcept { return remaining_; }
+    /// Body bytes the header read already buffered (read() returns them before receiving).
+    std::size_t buffered() const noexcept {
+        return static_cast<std::size_t>(std::min<std::uint64_t>(buffered_.size(), remaining_));
+    }
+    /// Accounts for n body bytes the caller moved off the socket itself (splice(2)); only
+    /// once buffered() is 0, and n <= remaining().
+    void consumed_elsewhere(std::uint64_t n) noexcept { remaining_ -= n; }
 
     /// Reads the next piece (1..out.size() bytes; 0 once done) into out. timeout bounds the
     /// receive. Errors: the stream's; http::error::partial_message when it ends early.

@@ -52,6 +52,8 @@ struct response_relay_result {
 /// Streams the response whose header `rp` has read from upstream (rest of the body from
 /// `up`/`up_buffer`) to `down`, through `buffer`. The caller has already rewritten the header
 /// in rp.get() (hop-by-hop, keep-alive, framing). idle_timeout bounds each read and write.
+/// A Content-Length body of 1 MiB or more between two plain TCP streams is moved with
+/// splice(2) through a pipe (no copy through `buffer`); the deadlines are the same.
 net::awaitable<response_relay_result>
 relay_response(any_stream& up, beast::flat_buffer& up_buffer,
                http::response_parser<http::buffer_body>& rp, any_stream& down,

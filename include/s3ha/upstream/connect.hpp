@@ -14,7 +14,9 @@ namespace s3ha::upstream {
 
 /// A new stream to b, connected and (https) handshaken within timeout; its deadline is reset
 /// (expires_never) on success. Errors: upstream_timeout (the deadline passed),
-/// upstream_connect_failed (resolve, connect or TLS failure).
+/// upstream_connect_failed (resolve or connect failure), upstream_certificate_verify_failed (the
+/// backend's certificate chain or name did not verify), upstream_tls_failed (any other TLS
+/// handshake failure).
 net::awaitable<result<any_stream>> connect(net::any_io_executor ex, const backend& b,
                                            std::chrono::milliseconds timeout);
 

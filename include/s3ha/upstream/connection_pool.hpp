@@ -60,7 +60,8 @@ public:
     /// An idle connection to b that still looks alive, else a new one (resolve, connect and TLS
     /// handshake within connect_timeout). fresh_only skips the idle list (the retry after a
     /// pooled connection turned out dead). Errors: upstream_timeout (deadline),
-    /// upstream_connect_failed (resolve/connect/TLS failure).
+    /// upstream_connect_failed, upstream_certificate_verify_failed, upstream_tls_failed (see
+    /// upstream::connect).
     net::awaitable<result<std::unique_ptr<connection>>>
     acquire(const backend& b, std::chrono::milliseconds connect_timeout, bool fresh_only = false);
 
