@@ -30,6 +30,16 @@ admin_listener::~admin_listener() {
     stop();
 }
 
+void admin_listener::reload(std::shared_ptr<const config> cfg,
+                            std::shared_ptr<upstream::pool> pool,
+                            std::shared_ptr<const metrics::proxy_metrics> metrics) {
+    net::post(ioc_, [this, cfg = std::move(cfg), pool = std::move(pool),
+                     metrics = std::move(metrics)]() mutable {
+        router_.reset(cfg->admin.token, std::move(pool), std::move(metrics));
+        cfg_ = std::move(cfg);
+    });
+}
+
 void admin_listener::start() {
     net::co_spawn(ioc_, accept_loop(), net::detached);
     thread_ = std::thread([this] { ioc_.run(); });

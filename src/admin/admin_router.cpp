@@ -111,6 +111,13 @@ admin_router::admin_router(std::string token, std::shared_ptr<upstream::pool> po
     : token_(std::move(token)), pool_(std::move(pool)), metrics_(std::move(metrics)) {
 }
 
+void admin_router::reset(std::string token, std::shared_ptr<upstream::pool> pool,
+                         std::shared_ptr<const metrics::proxy_metrics> metrics) {
+    token_ = std::move(token);
+    pool_ = std::move(pool);
+    metrics_ = std::move(metrics);
+}
+
 bool admin_router::authorized(const request& req) const {
     if (token_.empty()) return true;
     constexpr std::string_view scheme = "Bearer ";

@@ -120,10 +120,14 @@ std::string_view rejection_reason(const error_code& ec) noexcept {
     case errc::request_timeout:
     case errc::too_many_connections: return "limit";
     case errc::loop_detected: return "loop";
-    case errc::no_healthy_backend: return "no_healthy_backend";
+    case errc::no_healthy_backend:
+    case errc::upload_backend_down: return "no_healthy_backend";
     case errc::upstream_connect_failed:
     case errc::upstream_timeout:
+    case errc::upstream_tls_failed:
+    case errc::upstream_certificate_verify_failed:
     case errc::upstream_protocol_error:
+    case errc::upload_ids_too_large:
     case errc::slow_down: return "upstream";
     case errc::internal_error: break;
     }

@@ -132,7 +132,7 @@ int execute_command_line(const command_line& cmd, std::string_view program, std:
         out << cmd.config_path << ": configuration OK\n";
         return 0;
     }
-    return run_server(std::move(loaded.cfg));
+    return run_server(std::move(loaded.cfg), cmd.config_path);
 }
 
 } // namespace s3ha

@@ -4,8 +4,9 @@
 
 namespace s3ha {
 
-int run_server(std::shared_ptr<const config> cfg) { // NOLINT(performance-unnecessary-value-param)
-    server s(std::move(cfg));
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
+int run_server(std::shared_ptr<const config> cfg, std::string config_path) {
+    server s(std::move(cfg), std::move(config_path));
     return s.run();
 }
 

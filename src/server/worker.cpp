@@ -77,6 +77,17 @@ void worker::stop() {
     });
 }
 
+void worker::reload(const shared& s) {
+    net::post(ioc_, [this, s] {
+        ctx_.cfg = s.cfg;
+        ctx_.verifier = s.verifier;
+        ctx_.backend_pool = s.backend_pool;
+        ctx_.metrics = s.metrics;
+        ctx_.access_log = s.access_log;
+        ctx_.pool.reset(s.cfg->routing.upstream_pool, s.backends.size(), s.metrics);
+    });
+}
+
 void worker::force_stop() {
     ioc_.stop();
 }

@@ -50,6 +50,7 @@ connection_pool::acquire(const backend& b, std::chrono::milliseconds connect_tim
     auto stream = co_await connect(ex_, b, connect_timeout);
     if (!stream) co_return stream.error();
     auto c = std::make_unique<connection>(std::move(*stream), b);
+    c->generation_ = generation_;
     if (metrics_ != nullptr) {
         c->metrics_ = metrics_;
         metrics_->upstream_connection_opened(b.index());
@@ -58,6 +59,10 @@ connection_pool::acquire(const backend& b, std::chrono::milliseconds connect_tim
 }
 
 void connection_pool::release(std::unique_ptr<connection> c) {
+    if (c->generation_ != generation_) { // opened before a reload, for the old backend list
+        c->stream().close();
+        return;
+    }
     auto& idle = idle_.at(c->target().index());
     if (idle.size() >= cfg_.max_idle_per_backend || c->buffer().size() != 0) {
         c->stream().close();
@@ -80,6 +85,16 @@ void connection_pool::clear() noexcept {
             c->stream().close();
         list.clear();
     }
+}
+
+void connection_pool::reset(upstream_pool_config cfg, std::size_t backend_count,
+                            metrics::proxy_metrics* m) noexcept {
+    clear();
+    idle_.clear();
+    idle_.resize(backend_count);
+    cfg_ = cfg;
+    metrics_ = m;
+    ++generation_;
 }
 
 } // namespace s3ha::upstream

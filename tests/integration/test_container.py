@@ -6,7 +6,8 @@ No Docker engine or registry is reachable here, so the base image the Dockerfile
 (`docker.io/library/debian:bookworm-slim`) is made locally with debootstrap from this machine's
 Debian mirror and imported under that exact name; the build runs with `--pull=never`.
 
-Cache (so repeated runs are fast): `$S3HA_CONTAINER_CACHE`, default `<repo>/build/container-cache`,
+Cache (so repeated runs are fast): `$S3HA_CONTAINER_CACHE`, default `~/.cache/s3ha-container`
+(outside the checkout, so fresh clones reuse it),
 holds the container storage (vfs) with the base image, the ccache of the image's build stage
 (buildah keeps `RUN --mount=type=cache` under `tmp/`), and the containers.conf/storage.conf the
 test writes. Delete the folder to start from scratch. The s3ha image is kept under a tag that is
@@ -41,7 +42,9 @@ from harness.process import tcp_probe, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.s3ha, pytest.mark.timeout(3600)]
 
-CACHE = Path(os.environ.get("S3HA_CONTAINER_CACHE") or REPO_ROOT / "build" / "container-cache")
+# Outside the checkout, so CI's fresh clones of the repository reuse the base image and the ccache.
+CACHE = Path(os.environ.get("S3HA_CONTAINER_CACHE")
+             or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "s3ha-container")
 DOCKERFILE = REPO_ROOT / "docker" / "Dockerfile"
 IMAGE_REPO = "localhost/s3ha-test"
 TOOLS = {"buildah": "buildah", "podman": "podman", "runc": "runc", "debootstrap": "debootstrap"}

@@ -37,6 +37,10 @@ public:
     void start();
     /// Closes the listener and joins the thread.
     void stop();
+    /// A configuration reload (SIGHUP): new requests see the new token, pool and metrics; the
+    /// listen address stays (it needs a restart). Thread-safe (posted to the admin thread).
+    void reload(std::shared_ptr<const config> cfg, std::shared_ptr<upstream::pool> pool,
+                std::shared_ptr<const metrics::proxy_metrics> metrics);
     /// Shutdown began: /health/ready answers 503 from now on. Thread-safe.
     void set_draining() noexcept { router_.set_draining(); }
     net::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }

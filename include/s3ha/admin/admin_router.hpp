@@ -41,6 +41,10 @@ public:
 
     http::response<http::string_body> handle(const http::request<http::string_body>& req) const;
 
+    /// A configuration reload: the new token, pool and metrics. Same thread as handle().
+    void reset(std::string token, std::shared_ptr<upstream::pool> pool,
+               std::shared_ptr<const metrics::proxy_metrics> metrics);
+
     /// The server began shutting down: /health/ready answers 503 from now on.
     void set_draining() noexcept { draining_.store(true, std::memory_order_relaxed); }
     bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }

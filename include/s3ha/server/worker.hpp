@@ -48,6 +48,11 @@ public:
     /// Drain: stop accepting, close idle keep-alive connections and pooled upstream ones, let
     /// in-flight requests finish. Thread-safe (posted to the worker).
     void stop();
+    /// A configuration reload: requests that start after it use s's configuration, verifier,
+    /// backend pool, metrics and access log; the idle upstream connections are closed (they
+    /// belong to the old backend list). Requests in flight finish with what they started with
+    /// (the server keeps every generation alive). Thread-safe (posted to the worker).
+    void reload(const shared& s);
     /// Ends everything at once (drain timeout). Thread-safe.
     void force_stop();
     void join();

@@ -10,6 +10,7 @@
 #include "s3ha/upstream/backend.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <vector>
@@ -51,6 +52,7 @@ private:
     std::chrono::steady_clock::time_point idle_since_{};
     metrics::proxy_metrics* metrics_ = nullptr; // set by the pool that opened it
     bool idle_ = false;                         // in the pool's idle list
+    std::uint64_t generation_ = 0;              // the pool's generation when it was opened
 };
 
 class connection_pool {
@@ -74,12 +76,18 @@ public:
     void set_metrics(metrics::proxy_metrics* m) noexcept { metrics_ = m; }
     /// Closes every idle connection (shutdown).
     void clear() noexcept;
+    /// A configuration reload: closes every idle connection and starts over with a new backend
+    /// list (backend_count), settings and metrics. Connections still in use were opened for the
+    /// old backends: release() closes them instead of pooling them.
+    void reset(upstream_pool_config cfg, std::size_t backend_count,
+               metrics::proxy_metrics* m) noexcept;
 
 private:
     net::any_io_executor ex_;
     upstream_pool_config cfg_;
     std::vector<std::deque<std::unique_ptr<connection>>> idle_;
     metrics::proxy_metrics* metrics_ = nullptr;
+    std::uint64_t generation_ = 0; // bumped by reset()
 };
 
 } // namespace s3ha::upstream
