@@ -188,6 +188,12 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
             if (st.attempts == 0) r = {make_error_code(errc::no_healthy_backend), false, {}};
             break;
         }
+        if (st.attempts > 0) {
+            st.log.info("backend {} failed ({}); trying backend {}", st.backend, r.reason,
+                        b->name());
+            if (!st.retries.empty()) st.retries += ',';
+            st.retries += r.reason;
+        }
         ++st.attempts;
         st.backend = b->name();
         {
@@ -195,9 +201,6 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
             r = co_await attempt(st, *b);
         }
         if (!r.retryable || !may_retry(st)) break;
-        st.log.info("backend {} failed ({}); trying another backend", b->name(), r.reason);
-        if (!st.retries.empty()) st.retries += ',';
-        st.retries += r.reason;
     }
     if (r.ec && r.retryable && !st.body_replayable() && !st.response_started) {
         r.ec = make_error_code(errc::slow_down); // the body is gone: only the client can retry
@@ -508,7 +511,7 @@ forwarder::not_found(request_state& st, std::unique_ptr<upstream::connection>& c
                      http::response_parser<http::buffer_body>& rp) {
     const auto& cfg = *ctx_.cfg;
     // An S3 404 is a small XML document: buffered whole (bounded), never a large body.
-    constexpr std::uint64_t k_max_404_body = 64 * 1024;
+    constexpr std::uint64_t k_max_404_body = std::uint64_t{64} * 1024;
     http::response_parser<http::string_body> sp(std::move(rp));
     sp.body_limit(k_max_404_body);
     error_code ec;
