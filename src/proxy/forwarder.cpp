@@ -90,13 +90,17 @@ struct forwarder::request_state {
     std::uint64_t bytes_out = 0; // response body bytes written
     unsigned status = 0;
     std::string backend = "-";
-    std::string client = "-";   // the client's address
+    std::string client = "-"; // the client's address
+    s3_operation op = s3_operation::other;
     std::string_view operation; // S3 operation name (classify_s3_operation)
     upstream::request_selector* selector = nullptr;
     const upstream::backend* next = nullptr; // chosen ahead by a retry-status decision
     unsigned attempts = 0;
     std::string retries;  // the reasons of the failed-over attempts, comma-separated
     replay_buffer replay; // the body as received, while it may still be replayed
+    /// read_fallback_on_404: the 404 NoSuchKey of an earlier attempt, relayed if no other
+    /// backend has the object.
+    std::optional<http::response<http::string_body>> held_404;
     bool response_started = false;
     bool response_complete = false; // the whole response went to the client
     bool downstream_broken = false; // the client went away or its connection is unusable
@@ -157,8 +161,8 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
     if (!address) co_return co_await fail(address.error());
     st.address = std::move(*address);
     if (!st.address.path.empty()) st.resource = st.address.path;
-    st.operation = s3_operation_name(
-        classify_s3_operation(st.method, st.address, req.count("x-amz-copy-source") > 0));
+    st.op = classify_s3_operation(st.method, st.address, req.count("x-amz-copy-source") > 0);
+    st.operation = s3_operation_name(st.op);
 
     if (sigv4::has_signature(req)) {
         auto verified = ctx_.verifier->verify(req, std::chrono::system_clock::now(), ctx_.keys);
@@ -215,6 +219,9 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
     }
     if (r.ec && r.retryable && st.pinned_backend && !st.response_started) {
         r.ec = make_error_code(errc::upload_backend_down); // never another backend
+    }
+    if (r.ec && st.held_404 && !st.response_started && !st.downstream_broken) {
+        r = co_await relay_held(st, *st.held_404); // no other backend had it
     }
 
     bool keep_alive = false;
@@ -367,6 +374,10 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             backends.report_failure(b, upstream::failure_kind::bad_status);
         } else {
             backends.report_success(b);
+        }
+        if (status == 404 && cfg.routing.read_fallback_on_404 &&
+            (st.op == s3_operation::get_object || st.op == s3_operation::head_object)) {
+            co_return co_await not_found(st, conn, *rp);
         }
         // A retry status goes to the next backend when there is one; the last attempt's
         // answer is relayed as it is.
@@ -521,6 +532,71 @@ net::awaitable<error_code> forwarder::send_body(request_state& st, upstream::con
 }
 
 net::awaitable<forwarder::attempt_result>
+forwarder::not_found(request_state& st, std::unique_ptr<upstream::connection>& conn,
+                     http::response_parser<http::buffer_body>& rp) {
+    const auto& cfg = *ctx_.cfg;
+    // An S3 404 is a small XML document: buffered whole (bounded), never a large body.
+    constexpr std::uint64_t k_max_404_body = 64 * 1024;
+    http::response_parser<http::string_body> sp(std::move(rp));
+    sp.body_limit(k_max_404_body);
+    error_code ec;
+    if (!sp.is_done()) {
+        conn->stream().tcp().expires_after(cfg.routing.retries.idle_timeout);
+        co_await http::async_read(conn->stream(), conn->buffer(), sp,
+                                  net::redirect_error(net::use_awaitable, ec));
+    }
+    if (ec) {
+        conn->stream().abort();
+        st.log.warn("backend {}: reading its 404 answer failed: {}", st.backend, ec.message());
+        co_return attempt_result{upstream_failure(ec, false), true, "reset"};
+    }
+    if (sp.keep_alive() && !sp.need_eof()) {
+        ctx_.pool.release(std::move(conn));
+    } else {
+        conn->stream().close();
+    }
+    auto& res = sp.get();
+    // HEAD answers carry no body: a 404 to HEAD object is taken as NoSuchKey.
+    const bool no_such_key =
+        st.head || res.body().find("<Code>NoSuchKey</Code>") != std::string::npos;
+    if (no_such_key && may_retry(st) && (st.next = st.selector->select(st.attempts)) != nullptr) {
+        st.held_404 = std::move(res);
+        co_return attempt_result{make_error_code(errc::upstream_protocol_error), true, "not_found"};
+    }
+    co_return co_await relay_held(st, res);
+}
+
+net::awaitable<forwarder::attempt_result>
+forwarder::relay_held(request_state& st, http::response<http::string_body>& res) {
+    strip_hop_by_hop(res);
+    res.set("x-s3ha-request-id", st.id);
+    res.version(st.version);
+    if (!st.head) res.prepare_payload(); // HEAD keeps the backend's Content-Length
+    const bool keep_alive = st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
+    res.keep_alive(keep_alive);
+    st.status = res.result_int();
+    st.response_started = true;
+    if (!keep_alive) st.downstream_broken = true; // close after this response
+    error_code ec;
+    down_.tcp().expires_after(ctx_.cfg->server.idle_timeout);
+    http::response_serializer<http::string_body> sr(res);
+    if (st.head) sr.split(true);
+    if (st.head) {
+        co_await http::async_write_header(down_, sr, net::redirect_error(net::use_awaitable, ec));
+    } else {
+        co_await http::async_write(down_, sr, net::redirect_error(net::use_awaitable, ec));
+    }
+    if (ec) {
+        st.downstream_broken = true;
+        st.log.info("client disconnected during the response: {}", ec.message());
+        co_return attempt_result{ec, false, {}};
+    }
+    st.bytes_out = st.head ? 0 : res.body().size();
+    st.response_complete = true;
+    co_return attempt_result{};
+}
+
+net::awaitable<forwarder::attempt_result>
 forwarder::relay_back(request_state& st, upstream::connection& conn,
                       http::response_parser<http::buffer_body>& rp, bool request_complete) {
     const auto& cfg = *ctx_.cfg;
@@ -588,10 +664,7 @@ error_code forwarder::route_upload_ids(request_state& st) const {
     }
     st.address.query = std::move(routing->query);
     st.pinned_backend = routing->pinned_backend;
-    const auto& req = st.parser.get();
-    const auto op = classify_s3_operation(req.method_string(), st.address,
-                                          req.find("x-amz-copy-source") != req.end());
-    if (rewrites_upload_ids(op)) st.rewrite_op = op;
+    if (rewrites_upload_ids(st.op)) st.rewrite_op = st.op;
     return {};
 }
 

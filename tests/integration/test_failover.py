@@ -362,3 +362,43 @@ def test_4xx_and_client_disconnects_never_mark_a_backend_down(s3ha_factory, tmp_
     finally:
         b0.stop()
         b1.stop()
+
+
+# -- read fallback on 404 ------------------------------------------------------------------------
+def test_read_fallback_on_404_finds_objects_only_on_the_secondary(s3ha_factory, tmp_path,
+                                                                   unique_bucket):
+    bucket = unique_bucket
+    b0 = S3rverBackend(tmp_path / "b0", buckets=[bucket])
+    b1 = S3rverBackend(tmp_path / "b1", buckets=[bucket])
+    try:
+        data = os.urandom(100_000)
+        b1.client().put_object(Bucket=bucket, Key="only-on-b1", Body=data)
+        with_fb = s3ha_factory([b0, b1], routing={"read_fallback_on_404": True})
+        without = s3ha_factory([b0, b1])
+        for p in (with_fb, without):
+            _wait_log(p, r"backend b0 is up")
+        c = with_fb.client(max_attempts=1)
+        assert c.get_object(Bucket=bucket, Key="only-on-b1")["Body"].read() == data
+        assert c.head_object(Bucket=bucket, Key="only-on-b1")["ContentLength"] == len(data)
+        for key in ("only-on-b1", "nowhere"):
+            with pytest.raises(ClientError) as e:
+                without.client(max_attempts=1).get_object(Bucket=bucket, Key=key)
+            assert exc_status(e.value) == 404 and error_code(e.value) == "NoSuchKey"
+        # Missing everywhere: the 404 NoSuchKey is relayed (GET with its XML body, and HEAD).
+        with pytest.raises(ClientError) as e:
+            c.get_object(Bucket=bucket, Key="nowhere")
+        assert exc_status(e.value) == 404 and error_code(e.value) == "NoSuchKey"
+        with pytest.raises(ClientError) as e:
+            c.head_object(Bucket=bucket, Key="nowhere")
+        assert exc_status(e.value) == 404
+        # The connection stays usable after a relayed 404.
+        assert c.get_object(Bucket=bucket, Key="only-on-b1")["Body"].read() == data
+        lines = _access_lines(with_fb, f"/{bucket}/only-on-b1")
+        assert lines and all("backend=b1" in ln and "retry=not_found" in ln for ln in lines), lines
+        # A 404 is not a failure of the backend: b0 stays the active one.
+        assert "is down" not in with_fb.log_text()
+        c.put_object(Bucket=bucket, Key="new", Body=b"n")
+        assert backend_bytes(b0, bucket, "new") == b"n"
+    finally:
+        b0.stop()
+        b1.stop()
