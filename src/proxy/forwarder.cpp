@@ -536,7 +536,7 @@ forwarder::not_found(request_state& st, std::unique_ptr<upstream::connection>& c
                      http::response_parser<http::buffer_body>& rp) {
     const auto& cfg = *ctx_.cfg;
     // An S3 404 is a small XML document: buffered whole (bounded), never a large body.
-    constexpr std::uint64_t k_max_404_body = 64 * 1024;
+    constexpr std::uint64_t k_max_404_body = std::uint64_t{64} * 1024;
     http::response_parser<http::string_body> sp(std::move(rp));
     sp.body_limit(k_max_404_body);
     error_code ec;
