@@ -203,6 +203,12 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
             }
             break;
         }
+        if (st.attempts > 0) {
+            st.log.info("backend {} failed ({}); trying backend {}", st.backend, r.reason,
+                        b->name());
+            if (!st.retries.empty()) st.retries += ',';
+            st.retries += r.reason;
+        }
         ++st.attempts;
         st.backend = b->name();
         {
@@ -210,9 +216,6 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
             r = co_await attempt(st, *b);
         }
         if (!r.retryable || !may_retry(st)) break;
-        st.log.info("backend {} failed ({}); trying another backend", b->name(), r.reason);
-        if (!st.retries.empty()) st.retries += ',';
-        st.retries += r.reason;
     }
     if (r.ec && r.retryable && !st.body_replayable() && !st.response_started) {
         r.ec = make_error_code(errc::slow_down); // the body is gone: only the client can retry
