@@ -682,10 +682,7 @@ error_code forwarder::route_upload_ids(request_state& st) const {
     }
     st.address.query = std::move(routing->query);
     st.pinned_backend = routing->pinned_backend;
-    const auto& req = st.parser.get();
-    const auto op = classify_s3_operation(req.method_string(), st.address,
-                                          req.find("x-amz-copy-source") != req.end());
-    if (rewrites_upload_ids(op)) st.rewrite_op = op;
+    if (rewrites_upload_ids(st.op)) st.rewrite_op = st.op;
     return {};
 }
 
