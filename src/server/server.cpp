@@ -270,8 +270,9 @@ bool server::reload() {
         w->reload(s.shared);
     s.admin->reload(s.current.cfg, s.current.pool, s.current.metrics);
     s.start_health_checks();
+    // warn: an operator wants to see it even at log level warn.
     log_scope(s.log.get(), s.json(), "-", {})
-        .info("configuration reloaded from {}: {} credential(s), {} backend(s), policy {}",
+        .warn("configuration reloaded from {}: {} credential(s), {} backend(s), policy {}",
               s.config_path, next->credentials.size(), next->backends.size(),
               to_string(next->routing.policy));
     return true;

@@ -56,7 +56,7 @@ def test_sighup_applies_new_credentials_and_backends_keeping_open_connections(tm
                                         "health_check": {"type": "s3", "interval": "1s",
                                                          "timeout": "500ms", "rise": 1,
                                                          "fall": 2}}],
-                             logging={"level": "debug"})
+                             logging={"level": "warn"})
             p.send_signal(signal.SIGHUP)
             _wait_log(p, "configuration reloaded")
 
@@ -76,8 +76,10 @@ def test_sighup_applies_new_credentials_and_backends_keeping_open_connections(tm
         assert backend_keys(a, "reload") == ["before.bin"]
         got = b.client().get_object(Bucket="reload", Key="after.bin")["Body"].read()
         assert sha256(got) == sha256(data2)
-        # The new log level took effect (debug lines appear only after the reload).
-        assert "debug" in p.log_text().split("configuration reloaded", 1)[1]
+        # The new log level took effect: no info line (access log included) after the reload.
+        after = p.log_text().split("configuration reloaded", 1)[1]
+        assert " info " not in after and "[access]" not in after, after[:2000]
+        assert "[access]" in p.log_text().split("configuration reloaded", 1)[0]
         assert p.process.alive
 
 
