@@ -1,6 +1,7 @@
 #include "s3ha/server/command_line.hpp"
 
 #include "s3ha/config/loader.hpp"
+#include "s3ha/core/build_info.hpp"
 #include "s3ha/server/run.hpp"
 
 #include <ostream>
@@ -114,7 +115,7 @@ int execute_command_line(const command_line& cmd, std::string_view program, std:
     switch (cmd.what) {
     case command_line::action::help: out << usage_text(program); return 0;
     case command_line::action::version:
-        out << "s3ha " << S3HA_VERSION << " (commit " << S3HA_GIT_COMMIT << ")\n";
+        out << "s3ha " << build_version() << " (commit " << build_commit() << ")\n";
         return 0;
     case command_line::action::check_config:
     case command_line::action::run: break;

@@ -2,6 +2,7 @@
 
 #include "s3ha/admin/admin_listener.hpp"
 #include "s3ha/config/loader.hpp"
+#include "s3ha/core/build_info.hpp"
 #include "s3ha/core/log_scope.hpp"
 #include "s3ha/metrics/proxy_metrics.hpp"
 #include "s3ha/server/worker.hpp"
@@ -91,7 +92,7 @@ generation make_generation(std::shared_ptr<const config> cfg,
         g.metrics = std::move(previous);
     } else {
         g.metrics = std::make_shared<metrics::proxy_metrics>(
-            std::move(names), metrics::build_identity{S3HA_VERSION, S3HA_GIT_COMMIT});
+            std::move(names), metrics::build_identity{std::string(build_version()), std::string(build_commit())});
     }
     g.pool = std::make_shared<upstream::pool>(g.backends, c.routing, log,
                                               c.logging.format == log_format::json,
@@ -119,6 +120,17 @@ void carry_over_state(const upstream::pool& from, upstream::pool& to) {
             if (st.drained) to.set_drained(b->name(), true);
         }
     }
+}
+
+// One line on what a configuration holds (start-up and reload logs); never a secret.
+std::string summary(const config& c) {
+    std::string names;
+    for (const auto& b : c.backends) {
+        if (!names.empty()) names += ", ";
+        names += b.name;
+    }
+    return fmt::format("{} credential(s), backends [{}], policy {}", c.credentials.size(), names,
+                       to_string(c.routing.policy));
 }
 
 // Settings only a restart can change keep their running value (with a warning).
@@ -223,8 +235,9 @@ server::server(std::shared_ptr<const config> cfg, std::string config_path)
     s.admin =
         std::make_unique<admin::admin_listener>(s.current.cfg, s.current.pool, s.current.metrics);
     listen_address shown{c.server.listen.host, ep.port()};
-    log_scope(s.log.get(), s.json(), "-", {})
-        .info("listening on {} ({} workers, via {})", shown.to_string(), n, shared.via_pseudonym);
+    log_scope log(s.log.get(), s.json(), "-", {});
+    log.info("configuration {}: {}", s.config_path.empty() ? "-" : s.config_path, summary(c));
+    log.info("listening on {} ({} workers, via {})", shown.to_string(), n, shared.via_pseudonym);
 }
 
 server::~server() {
@@ -272,9 +285,7 @@ bool server::reload() {
     s.start_health_checks();
     // warn: an operator wants to see it even at log level warn.
     log_scope(s.log.get(), s.json(), "-", {})
-        .warn("configuration reloaded from {}: {} credential(s), {} backend(s), policy {}",
-              s.config_path, next->credentials.size(), next->backends.size(),
-              to_string(next->routing.policy));
+        .warn("configuration reloaded from {}: {}", s.config_path, summary(*next));
     return true;
 }
 
