@@ -89,7 +89,8 @@ struct forwarder::request_state {
     std::uint64_t bytes_out = 0; // response body bytes written
     unsigned status = 0;
     std::string backend = "-";
-    std::string client = "-";   // the client's address
+    std::string client = "-"; // the client's address
+    s3_operation op = s3_operation::other;
     std::string_view operation; // S3 operation name (classify_s3_operation)
     s3_operation op = s3_operation::other;
     std::size_t backend_index = SIZE_MAX; // the backend of the latest attempt (metrics)
@@ -98,6 +99,9 @@ struct forwarder::request_state {
     unsigned attempts = 0;
     std::string retries;  // the reasons of the failed-over attempts, comma-separated
     replay_buffer replay; // the body as received, while it may still be replayed
+    /// read_fallback_on_404: the 404 NoSuchKey of an earlier attempt, relayed if no other
+    /// backend has the object.
+    std::optional<http::response<http::string_body>> held_404;
     bool response_started = false;
     bool response_complete = false; // the whole response went to the client
     bool downstream_broken = false; // the client went away or its connection is unusable
@@ -188,6 +192,12 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
             if (st.attempts == 0) r = {make_error_code(errc::no_healthy_backend), false, {}};
             break;
         }
+        if (st.attempts > 0) {
+            st.log.info("backend {} failed ({}); trying backend {}", st.backend, r.reason,
+                        b->name());
+            if (!st.retries.empty()) st.retries += ',';
+            st.retries += r.reason;
+        }
         ++st.attempts;
         if (st.attempts > 1 && ctx_.metrics != nullptr)
             ctx_.metrics->failover(st.backend_index, b->index(), r.reason);
@@ -198,12 +208,12 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
             r = co_await attempt(st, *b);
         }
         if (!r.retryable || !may_retry(st)) break;
-        st.log.info("backend {} failed ({}); trying another backend", b->name(), r.reason);
-        if (!st.retries.empty()) st.retries += ',';
-        st.retries += r.reason;
     }
     if (r.ec && r.retryable && !st.body_replayable() && !st.response_started) {
         r.ec = make_error_code(errc::slow_down); // the body is gone: only the client can retry
+    }
+    if (r.ec && st.held_404 && !st.response_started && !st.downstream_broken) {
+        r = co_await relay_held(st, *st.held_404); // no other backend had it
     }
 
     bool keep_alive = false;
@@ -362,6 +372,10 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         } else {
             backends.report_success(b);
         }
+        if (status == 404 && cfg.routing.read_fallback_on_404 &&
+            (st.op == s3_operation::get_object || st.op == s3_operation::head_object)) {
+            co_return co_await not_found(st, conn, *rp);
+        }
         // A retry status goes to the next backend when there is one; the last attempt's
         // answer is relayed as it is.
         if (contains(retries.retry_statuses, status) && may_retry(st) &&
@@ -506,6 +520,71 @@ net::awaitable<error_code> forwarder::send_body(request_state& st, upstream::con
         co_return st.body_error;
     }
     co_return co_await writer.finish();
+}
+
+net::awaitable<forwarder::attempt_result>
+forwarder::not_found(request_state& st, std::unique_ptr<upstream::connection>& conn,
+                     http::response_parser<http::buffer_body>& rp) {
+    const auto& cfg = *ctx_.cfg;
+    // An S3 404 is a small XML document: buffered whole (bounded), never a large body.
+    constexpr std::uint64_t k_max_404_body = std::uint64_t{64} * 1024;
+    http::response_parser<http::string_body> sp(std::move(rp));
+    sp.body_limit(k_max_404_body);
+    error_code ec;
+    if (!sp.is_done()) {
+        conn->stream().tcp().expires_after(cfg.routing.retries.idle_timeout);
+        co_await http::async_read(conn->stream(), conn->buffer(), sp,
+                                  net::redirect_error(net::use_awaitable, ec));
+    }
+    if (ec) {
+        conn->stream().abort();
+        st.log.warn("backend {}: reading its 404 answer failed: {}", st.backend, ec.message());
+        co_return attempt_result{upstream_failure(ec, false), true, "reset"};
+    }
+    if (sp.keep_alive() && !sp.need_eof()) {
+        ctx_.pool.release(std::move(conn));
+    } else {
+        conn->stream().close();
+    }
+    auto& res = sp.get();
+    // HEAD answers carry no body: a 404 to HEAD object is taken as NoSuchKey.
+    const bool no_such_key =
+        st.head || res.body().find("<Code>NoSuchKey</Code>") != std::string::npos;
+    if (no_such_key && may_retry(st) && (st.next = st.selector->select(st.attempts)) != nullptr) {
+        st.held_404 = std::move(res);
+        co_return attempt_result{make_error_code(errc::upstream_protocol_error), true, "not_found"};
+    }
+    co_return co_await relay_held(st, res);
+}
+
+net::awaitable<forwarder::attempt_result>
+forwarder::relay_held(request_state& st, http::response<http::string_body>& res) {
+    strip_hop_by_hop(res);
+    res.set("x-s3ha-request-id", st.id);
+    res.version(st.version);
+    if (!st.head) res.prepare_payload(); // HEAD keeps the backend's Content-Length
+    const bool keep_alive = st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
+    res.keep_alive(keep_alive);
+    st.status = res.result_int();
+    st.response_started = true;
+    if (!keep_alive) st.downstream_broken = true; // close after this response
+    error_code ec;
+    down_.tcp().expires_after(ctx_.cfg->server.idle_timeout);
+    http::response_serializer<http::string_body> sr(res);
+    if (st.head) sr.split(true);
+    if (st.head) {
+        co_await http::async_write_header(down_, sr, net::redirect_error(net::use_awaitable, ec));
+    } else {
+        co_await http::async_write(down_, sr, net::redirect_error(net::use_awaitable, ec));
+    }
+    if (ec) {
+        st.downstream_broken = true;
+        st.log.info("client disconnected during the response: {}", ec.message());
+        co_return attempt_result{ec, false, {}};
+    }
+    st.bytes_out = st.head ? 0 : res.body().size();
+    st.response_complete = true;
+    co_return attempt_result{};
 }
 
 net::awaitable<forwarder::attempt_result>

@@ -57,6 +57,15 @@ private:
     net::awaitable<error_code> send_body(request_state& st, upstream::connection& conn,
                                          class upstream_writer& writer, const upstream_request& up);
     net::awaitable<std::size_t> read_body_piece(request_state& st, error_code& ec);
+    /// read_fallback_on_404: a GET/HEAD object answered 404. Reads the (small) answer; when it
+    /// is NoSuchKey and another backend may be tried, keeps it in st and returns retryable,
+    /// else relays it.
+    net::awaitable<attempt_result> not_found(request_state& st,
+                                             std::unique_ptr<upstream::connection>& conn,
+                                             http::response_parser<http::buffer_body>& rp);
+    /// Sends a response held in memory (a 404 kept for read fallback) to the client.
+    net::awaitable<attempt_result> relay_held(request_state& st,
+                                              http::response<http::string_body>& res);
     net::awaitable<attempt_result> relay_back(request_state& st, upstream::connection& conn,
                                               http::response_parser<http::buffer_body>& rp,
                                               bool request_complete);
