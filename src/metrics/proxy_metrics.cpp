@@ -66,6 +66,7 @@ std::string_view to_string(retry_reason r) noexcept {
     case retry_reason::reset: return "reset";
     case retry_reason::stale_connection: return "stale_connection";
     case retry_reason::retry_status: return "retry_status";
+    case retry_reason::not_found: return "not_found";
     case retry_reason::other: break;
     }
     return "other";
