@@ -66,6 +66,7 @@ std::string_view to_string(retry_reason r) noexcept {
     case retry_reason::reset: return "reset";
     case retry_reason::stale_connection: return "stale_connection";
     case retry_reason::retry_status: return "retry_status";
+    case retry_reason::not_found: return "not_found";
     case retry_reason::other: break;
     }
     return "other";
@@ -129,8 +130,14 @@ std::string_view rejection_reason(const error_code& ec) noexcept {
     case errc::upstream_protocol_error:
     case errc::upload_ids_too_large:
     case errc::slow_down: return "upstream";
-    case errc::internal_error: break;
+    case errc::internal_error: return "internal";
+    default: break; // a value added since: classified by its section of errc.hpp below
     }
+    const auto e = static_cast<errc>(ec.value());
+    if (e > errc::no_healthy_backend && e < errc::internal_error) return "upstream";
+    if (e > errc::content_sha256_mismatch && e < errc::invalid_request) return "body";
+    if (e > errc::access_denied && e < errc::chunk_signature_mismatch) return "auth";
+    if (e > errc::invalid_request && e < errc::no_healthy_backend) return "invalid_request";
     return "internal";
 }
 

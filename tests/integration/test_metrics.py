@@ -143,6 +143,10 @@ def test_metrics_exact_after_traffic_and_failover(two_backends, s3ha_factory):
     assert value(s, "s3ha_backend_active", backend="b1") == 0
     assert value(s, "s3ha_health_checks_total", backend="b1", result="success") >= 1
     assert value(s, "s3ha_requests_in_flight") == 0
+    # The keep-alive upstream connection went back to the pool; the client's is still open.
+    assert value(s, "s3ha_upstream_connections", backend="b0", state="busy") == 0
+    assert value(s, "s3ha_upstream_connections", backend="b0", state="idle") >= 1
+    assert value(s, "s3ha_downstream_connections") >= 1
 
     # Failover: kill -9 the primary; the next GET finds it dead (still "up": slow checks) and
     # moves to b1 within the request.

@@ -83,6 +83,7 @@ TEST_CASE("metrics: status classes and rejection reasons are bounded", "[unit][m
     CHECK(retry_reason_of("timeout") == retry_reason::timeout);
     CHECK(retry_reason_of("reset") == retry_reason::reset);
     CHECK(retry_reason_of("status_502") == retry_reason::retry_status);
+    CHECK(retry_reason_of("not_found") == retry_reason::not_found);
     CHECK(retry_reason_of("something new") == retry_reason::other);
 }
 

@@ -43,9 +43,10 @@ enum class retry_reason : std::uint8_t {
     reset,            ///< the connection closed or reset before the response header
     stale_connection, ///< a pooled connection was found closed (retried on a fresh one)
     retry_status,     ///< the backend answered one of routing.retries.retry_statuses
+    not_found,        ///< read_fallback_on_404: 404 NoSuchKey, the next backend may have it
     other,            ///< a reason this list does not know (keeps the label set bounded)
 };
-inline constexpr std::size_t retry_reason_count = 6;
+inline constexpr std::size_t retry_reason_count = 7;
 std::string_view to_string(retry_reason r) noexcept;
 /// The forwarder's reason text ("connect_failed", "timeout", "reset", "status_503", ...).
 retry_reason retry_reason_of(std::string_view reason) noexcept;
