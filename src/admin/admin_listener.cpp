@@ -30,8 +30,7 @@ admin_listener::~admin_listener() {
     stop();
 }
 
-void admin_listener::reload(std::shared_ptr<const config> cfg,
-                            std::shared_ptr<upstream::pool> pool,
+void admin_listener::reload(std::shared_ptr<const config> cfg, std::shared_ptr<upstream::pool> pool,
                             std::shared_ptr<const metrics::proxy_metrics> metrics) {
     net::post(ioc_, [this, cfg = std::move(cfg), pool = std::move(pool),
                      metrics = std::move(metrics)]() mutable {

@@ -93,7 +93,7 @@ struct forwarder::request_state {
     std::string backend = "-";
     std::string client = "-"; // the client's address
     s3_operation op = s3_operation::other;
-    std::string_view operation; // S3 operation name (classify_s3_operation)
+    std::string_view operation;           // S3 operation name (classify_s3_operation)
     std::size_t backend_index = SIZE_MAX; // the backend of the latest attempt (metrics)
     upstream::request_selector* selector = nullptr;
     const upstream::backend* next = nullptr; // chosen ahead by a retry-status decision

@@ -92,7 +92,8 @@ generation make_generation(std::shared_ptr<const config> cfg,
         g.metrics = std::move(previous);
     } else {
         g.metrics = std::make_shared<metrics::proxy_metrics>(
-            std::move(names), metrics::build_identity{std::string(build_version()), std::string(build_commit())});
+            std::move(names),
+            metrics::build_identity{std::string(build_version()), std::string(build_commit())});
     }
     g.pool = std::make_shared<upstream::pool>(g.backends, c.routing, log,
                                               c.logging.format == log_format::json,
@@ -329,8 +330,8 @@ int server::run() {
         w->stop();
     {
         std::unique_lock lock(s.mu);
-        const bool drained = s.cv.wait_for(lock, drain_timeout,
-                                           [&] { return s.finished == s.workers.size(); });
+        const bool drained =
+            s.cv.wait_for(lock, drain_timeout, [&] { return s.finished == s.workers.size(); });
         if (!drained) log.warn("drain timeout: closing the remaining connections");
     }
     for (auto& w : s.workers)
