@@ -303,6 +303,11 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             return conn->reused() && tries == 0 && is_stale_connection(ec) &&
                    st.body_replayable() && !st.response_started;
         };
+        auto note_stale_retry = [&] {
+            st.log.debug("pooled connection to {} was closed; retrying on a new one", b.name());
+            if (ctx_.metrics != nullptr)
+                ctx_.metrics->retry(metrics::retry_reason::stale_connection);
+        };
 
         // 100-continue only once the backend is ready, so a failing backend can still be
         // replaced before the client sends its body (RFC 9110 §10.1.1).
@@ -330,9 +335,7 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         if (ec) {
             conn->stream().abort();
             if (stale(ec)) {
-                st.log.debug("pooled connection to {} was closed; retrying on a new one", b.name());
-                if (ctx_.metrics != nullptr)
-                    ctx_.metrics->retry(metrics::retry_reason::stale_connection);
+                note_stale_retry();
                 continue;
             }
             st.log.warn("backend {}: sending the request failed: {}", b.name(), ec.message());
@@ -373,9 +376,7 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             conn->stream().abort();
             const error_code& cause = request_complete ? rec : ec;
             if (stale(cause)) {
-                st.log.debug("pooled connection to {} was closed; retrying on a new one", b.name());
-                if (ctx_.metrics != nullptr)
-                    ctx_.metrics->retry(metrics::retry_reason::stale_connection);
+                note_stale_retry();
                 continue;
             }
             st.log.warn("backend {}: no response: {}", b.name(), cause.message());

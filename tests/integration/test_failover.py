@@ -62,6 +62,17 @@ def _wait_log(p, pattern: str, timeout: float = 15.0) -> None:
 
 
 def _access_lines(p, marker: str) -> list[str]:
+    """The access-log lines containing marker, once the log has been still for 0.3 s: a request's
+    line is written just after its response went out, so the client may be faster than it."""
+    deadline = time.monotonic() + 5
+    size, still_since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now_size = p.log_path.stat().st_size
+        if now_size != size:
+            size, still_since = now_size, time.monotonic()
+        elif time.monotonic() - still_since >= 0.3:
+            break
+        time.sleep(0.05)
     return [ln for ln in p.log_text().splitlines() if "[access]" in ln and marker in ln]
 
 
