@@ -58,10 +58,6 @@ template <typename T> T random_value() {
     return v;
 }
 
-std::uint32_t random_u32() {
-    return random_value<std::uint32_t>();
-}
-
 // What one configuration builds: the verifier, the backends, their pool and the metrics.
 struct generation {
     std::shared_ptr<const config> cfg;
@@ -220,8 +216,8 @@ server::server(std::shared_ptr<const config> cfg, std::string config_path)
     auto& shared = s.shared;
     s.share_current();
     // One pseudonym per process: what Via carries and what loop detection looks for.
-    shared.via_pseudonym = fmt::format("s3ha-{:08x}", random_u32());
-    shared.request_id_prefix = random_u32();
+    shared.via_pseudonym = fmt::format("s3ha-{:08x}", random_value<std::uint32_t>());
+    shared.request_id_prefix = random_value<std::uint32_t>();
     shared.log = s.log;
     shared.server_tls = s.server_tls.get();
     shared.connections = &s.connections;
@@ -249,10 +245,6 @@ server::~server() {
         });
         s.health_thread.join();
     }
-}
-
-const std::shared_ptr<upstream::pool>& server::pool() const noexcept {
-    return impl_->current.pool;
 }
 
 bool server::reload() {

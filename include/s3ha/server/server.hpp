@@ -7,7 +7,6 @@
 #pragma once
 
 #include "s3ha/config/config.hpp"
-#include "s3ha/upstream/pool.hpp"
 
 #include <memory>
 #include <string>
@@ -34,9 +33,6 @@ public:
     /// invalid file is rejected: its problems are logged and the running configuration stays.
     /// Returns true when the new configuration was applied. Call from the run() thread.
     bool reload();
-
-    /// The process-wide backend pool every worker selects from (thread-safe).
-    const std::shared_ptr<upstream::pool>& pool() const noexcept;
 
 private:
     struct impl;
