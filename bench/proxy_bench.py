@@ -156,6 +156,13 @@ def report(raw: Path) -> str:
     row("small GET req/s", [wrk_cell(t, "rps", ",.0f") for t in TARGETS])
     row("small GET p50 (ms)", [wrk_cell(t, "p50", ".2f") for t in TARGETS])
     row("small GET p99 (ms)", [wrk_cell(t, "p99", ".2f") for t in TARGETS])
+    def cpu_cell(t: str) -> str:
+        seconds, w = meta.get(f"{t}_cpu_seconds"), wrk[t]
+        if seconds is None or not w or "error" in w or not w.get("requests"):
+            return "n/a"
+        return f"{float(seconds) * 1e6 / w['requests']:.1f}"
+
+    row("proxy CPU per small GET (µs, user+sys)", [cpu_cell(t) for t in TARGETS])
     row("small GET errors (non-2xx / socket)",
         [("n/a" if not wrk[t] or "error" in wrk[t] else f"{wrk[t]['non2xx']} / {wrk[t]['socket_errors']}")
          for t in TARGETS])

@@ -269,14 +269,25 @@ perf_stop() {
     for p in "${perf_pids[@]}"; do wait "$p" 2>/dev/null || true; done
     perf_pids=()
 }
+# CPU time (user + system, clock ticks) the proxy process has used so far: per request it says
+# how much of the two shared cores each proxy needs, independent of how wrk and nginx fare.
+proxy_cpu_ticks() {
+    local pid
+    case $1 in s3ha) pid=$s3ha_pid ;; haproxy) pid=${haproxy_pid:-} ;; *) return 0 ;; esac
+    [[ -n $pid ]] || return 0
+    awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || true
+}
 for t in "${active[@]}"; do
     url=${base_url[$t]}$small_pq
     code=$(run_client curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" || true)
     echo "bench: [$t] small GET: first answer $code; warm-up $wrk_warmup, then $wrk_args"
     run_client wrk -t"$wrk_threads" -c"$wrk_conns" -d"$wrk_warmup" "$url" >"$raw/wrk-warmup-$t.txt" 2>&1 || true
     perf_start "$t" small
+    cpu_before=$(proxy_cpu_ticks "$t")
     run_client wrk -t"$wrk_threads" -c"$wrk_conns" -d"$wrk_duration" --latency "$url" >"$raw/wrk-$t.txt" 2>&1 || true
+    cpu_after=$(proxy_cpu_ticks "$t")
     perf_stop
+    [[ -z $cpu_before || -z $cpu_after ]] || meta "${t}_cpu_seconds" "$(awk -v a="$cpu_before" -v b="$cpu_after" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / hz}')"
     grep -E "Requests/sec|^ +(50|99)%|Non-2xx|Socket errors" "$raw/wrk-$t.txt" | sed "s/^/  /"
 done
 

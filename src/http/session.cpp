@@ -4,6 +4,8 @@
 #include "s3ha/core/log_scope.hpp"
 #include "s3ha/proxy/forwarder.hpp"
 
+#include <fmt/format.h>
+
 #include <limits>
 #include <memory>
 #include <optional>
@@ -35,6 +37,10 @@ net::awaitable<void> session::run() {
 
     error_code ec;
     socket_.set_option(net::ip::tcp::no_delay(true), ec);
+    std::string client = "-"; // once per connection: getpeername(2) is a system call
+    if (auto ep = socket_.remote_endpoint(ec); !ec) {
+        client = fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    }
     auto stream = tls_ ? any_stream(beast::tcp_stream(std::move(socket_)), *tls_)
                        : any_stream(beast::tcp_stream(std::move(socket_)));
     ctx_.sessions[key] = {&stream, false};
@@ -60,7 +66,7 @@ net::awaitable<void> session::run() {
     // Not zero-filled: pages become resident only when a body touches them.
     auto relay = std::make_unique_for_overwrite<char[]>(k_relay_buffer_size);
     proxy::forwarder fwd(ctx_, stream, buffer, std::span<char>(relay.get(), k_relay_buffer_size),
-                         conn_id);
+                         conn_id, std::move(client));
     std::optional<http::request_parser<http::buffer_body>> parser;
 
     for (bool first = true;; first = false) {

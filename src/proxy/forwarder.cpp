@@ -91,7 +91,6 @@ struct forwarder::request_state {
     std::uint64_t bytes_out = 0; // response body bytes written
     unsigned status = 0;
     std::string backend = "-";
-    std::string client = "-"; // the client's address
     s3_operation op = s3_operation::other;
     std::string_view operation;           // S3 operation name (classify_s3_operation)
     std::size_t backend_index = SIZE_MAX; // the backend of the latest attempt (metrics)
@@ -121,9 +120,9 @@ struct forwarder::request_state {
 };
 
 forwarder::forwarder(proxy_context& ctx, any_stream& down, beast::flat_buffer& down_buffer,
-                     std::span<char> buffer, std::string connection_id)
+                     std::span<char> buffer, std::string connection_id, std::string client)
     : ctx_(ctx), down_(down), down_buffer_(down_buffer), buffer_(buffer),
-      connection_id_(std::move(connection_id)) {
+      connection_id_(std::move(connection_id)), client_(std::move(client)) {
 }
 
 net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& parser) {
@@ -147,11 +146,6 @@ net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& 
             st.body.emplace(down_, down_buffer_, *cl);
             st.body_length = *cl;
         }
-    }
-    {
-        error_code ec;
-        auto ep = down_.tcp().socket().remote_endpoint(ec);
-        if (!ec) st.client = fmt::format("{}:{}", ep.address().to_string(), ep.port());
     }
 
     auto fail = [&](const error_code& ec) { return respond_error(st, ec); };
@@ -291,7 +285,10 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
     };
 
     for (int tries = 0; tries < 2; ++tries) {
-        auto acquired = co_await ctx_.pool.acquire(b, retries.connect_timeout, tries > 0);
+        // A bodiless request is retried on a fresh connection if a pooled one turns out closed
+        // (stale() below): no liveness probe (a system call per request) for it.
+        auto acquired = co_await ctx_.pool.acquire(b, retries.connect_timeout, tries > 0,
+                                                   up.mode != body_mode::none);
         if (!acquired) {
             st.log.warn("backend {}: connect failed: {}", b.name(), acquired.error().message());
             co_return failed(acquired.error(), true);
@@ -803,8 +800,8 @@ void forwarder::access_log(const request_state& st) const {
     // Never the signature or the secret: the access key id only.
     log.info("{} {} {} in={} out={} ms={} backend={} client={} key={} op={} bucket={} attempts={} "
              "retry={}",
-             st.method, st.resource, st.status, st.bytes_in, st.bytes_out, ms, st.backend,
-             st.client, st.auth ? std::string_view(st.auth->access_key) : "-",
+             st.method, st.resource, st.status, st.bytes_in, st.bytes_out, ms, st.backend, client_,
+             st.auth ? std::string_view(st.auth->access_key) : "-",
              st.operation.empty() ? "-" : st.operation,
              st.address.bucket.empty() ? "-" : st.address.bucket, st.attempts,
              st.retries.empty() ? "-" : st.retries);

@@ -16,16 +16,6 @@ constexpr std::string_view k_upload_id = "uploadId";
 constexpr std::string_view k_upload_id_marker = "upload-id-marker";
 
 // Parameter names are compared decoded, as the backend reads them (`upload%49d` is uploadId).
-bool is_param(std::string_view raw_name, std::string_view name) {
-    if (raw_name == name) return true;
-    if (raw_name.find('%') == std::string_view::npos &&
-        raw_name.find('+') == std::string_view::npos) {
-        return false;
-    }
-    auto decoded = sigv4::percent_decode(raw_name, true);
-    return decoded && *decoded == name;
-}
-
 struct found_param {
     unsigned count = 0;
     std::string_view raw_value;
@@ -34,7 +24,7 @@ struct found_param {
 found_param find_param(std::string_view query, std::string_view name) {
     found_param f;
     sigv4::for_each_query_param(query, [&](std::string_view n, std::string_view v) {
-        if (is_param(n, name)) {
+        if (sigv4::query_name_is(n, name)) {
             ++f.count;
             f.raw_value = v;
         }
@@ -55,7 +45,7 @@ std::string replace_param(std::string_view query, std::string_view name,
         if (amp == std::string_view::npos) amp = query.size();
         const std::string_view piece = query.substr(pos, amp - pos);
         if (pos != 0) out.push_back('&');
-        if (is_param(piece.substr(0, piece.find('=')), name)) {
+        if (sigv4::query_name_is(piece.substr(0, piece.find('=')), name)) {
             out.append(name).append("=").append(raw_value);
         } else {
             out.append(piece);

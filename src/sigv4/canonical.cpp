@@ -145,6 +145,20 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_as_space
     return out;
 }
 
+std::optional<std::string_view> percent_decode_view(std::string_view s, bool plus_as_space,
+                                                    std::string& scratch) {
+    if (!needs_decoding(s, plus_as_space)) return s;
+    scratch.clear();
+    if (!append_decoded(scratch, s, plus_as_space)) return std::nullopt;
+    return std::string_view(scratch);
+}
+
+bool query_name_is(std::string_view raw_name, std::string_view name) {
+    std::string scratch;
+    auto decoded = percent_decode_view(raw_name, true, scratch);
+    return decoded && *decoded == name;
+}
+
 target_parts split_target(std::string_view target) {
     // Absolute-form (RFC 9112 section 3.2.2): keep what follows the authority.
     if (starts_with_icase(target, "http://") || starts_with_icase(target, "https://")) {

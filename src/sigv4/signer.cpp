@@ -16,7 +16,8 @@ char lower(char c) {
 }
 
 bool is_client_auth_param(std::string_view raw_name) {
-    auto name = percent_decode(raw_name, true);
+    std::string scratch;
+    auto name = percent_decode_view(raw_name, true, scratch);
     if (!name) return false;
     static constexpr std::string_view names[] = {
         "X-Amz-Algorithm",     "X-Amz-Credential", "X-Amz-Date",          "X-Amz-Expires",

@@ -38,14 +38,6 @@ bool icase_less(std::string_view a, std::string_view b) {
     return a.size() < b.size();
 }
 
-// True when the raw query parameter name, percent-decoded as S3 reads it, is `name`. Plain
-// names (the usual case) are compared without decoding or allocating.
-bool name_is(std::string_view raw, std::string_view name) {
-    if (raw.find_first_of("%+") == std::string_view::npos) return raw == name;
-    auto d = percent_decode(raw, true);
-    return d && *d == name;
-}
-
 // The authentication inputs, from the Authorization header or the presigned query. The views
 // point into the request or into the *_buf members, so an auth_inputs is filled in place and
 // never moved.
@@ -117,28 +109,29 @@ errc parse_presigned(std::string_view query, auth_inputs& in) {
                                                   "X-Amz-SignedHeaders", "X-Amz-Signature"};
     std::string_view* dst[6] = {nullptr,     &in.credential,     &in.amz_date,
                                 &in.expires, &in.signed_headers, &in.signature};
-    std::string algorithm;
+    std::string algorithm_buf;
+    std::string_view algorithm;
     in.kind = auth_kind::presigned;
     bool have[6] = {};
     bool bad = false;
     for_each_query_param(query, [&](std::string_view raw_name, std::string_view raw_value) {
         int idx = -1;
         for (int i = 0; i < 6; ++i) {
-            if (name_is(raw_name, names[i])) {
+            if (query_name_is(raw_name, names[i])) {
                 idx = i;
                 break;
             }
         }
         if (idx < 0) return true;
-        std::string& store = idx == 0 ? algorithm : in.buf[idx - 1];
-        auto value = percent_decode(raw_value, true);
+        // A view of the query itself unless the value has escapes (then decoded into buf).
+        std::string& store = idx == 0 ? algorithm_buf : in.buf[idx - 1];
+        auto value = percent_decode_view(raw_value, true, store);
         if (!value || have[idx]) {
             bad = true;
             return false;
         }
         have[idx] = true;
-        store = std::move(*value);
-        if (idx > 0) *dst[idx] = store;
+        (idx == 0 ? algorithm : *dst[idx]) = *value;
         return true;
     });
     if (bad) return errc::authorization_query_parameters_error;
@@ -234,12 +227,13 @@ struct query_auth_presence {
 query_auth_presence find_query_auth(std::string_view query) {
     query_auth_presence p;
     for_each_query_param(query, [&](std::string_view raw_name, std::string_view) {
-        if (name_is(raw_name, "X-Amz-Algorithm") || name_is(raw_name, "X-Amz-Credential") ||
-            name_is(raw_name, "X-Amz-Signature")) {
+        if (query_name_is(raw_name, "X-Amz-Algorithm") ||
+            query_name_is(raw_name, "X-Amz-Credential") ||
+            query_name_is(raw_name, "X-Amz-Signature")) {
             p.v4 = true;
             return false;
         }
-        if (name_is(raw_name, "Signature")) p.v2 = true;
+        if (query_name_is(raw_name, "Signature")) p.v2 = true;
         return true;
     });
     return p;

@@ -13,7 +13,6 @@ namespace {
 // MSG_PEEK|MSG_DONTWAIT tells without consuming anything.
 bool looks_alive(connection& c) {
     auto& sock = c.stream().tcp().socket();
-    if (!sock.is_open()) return false;
     char byte = 0;
     const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -32,13 +31,14 @@ connection_pool::connection_pool(net::any_io_executor ex, upstream_pool_config c
 
 net::awaitable<result<std::unique_ptr<connection>>>
 connection_pool::acquire(const backend& b, std::chrono::milliseconds connect_timeout,
-                         bool fresh_only) {
+                         bool fresh_only, bool probe) {
     auto& idle = idle_.at(b.index());
     const auto now = std::chrono::steady_clock::now();
     while (!fresh_only && !idle.empty()) {
         auto c = std::move(idle.back()); // most recently used first: the warmest connection
         idle.pop_back();
-        if (now - c->idle_since_ < cfg_.idle_timeout && looks_alive(*c)) {
+        if (now - c->idle_since_ < cfg_.idle_timeout && c->stream().tcp().socket().is_open() &&
+            (!probe || looks_alive(*c))) {
             c->reused_ = true;
             c->idle_ = false;
             if (metrics_ != nullptr) metrics_->upstream_connection_reused(b.index());

@@ -27,7 +27,7 @@ public:
     /// down/down_buffer: the client connection and its read buffer; buffer: the session's fixed
     /// relay buffer (both directions use it, one after the other).
     forwarder(proxy_context& ctx, any_stream& down, beast::flat_buffer& down_buffer,
-              std::span<char> buffer, std::string connection_id);
+              std::span<char> buffer, std::string connection_id, std::string client);
 
     /// Handles the request whose header `parser` has read (its body not yet). Returns true when
     /// the downstream connection may carry another request.
@@ -92,6 +92,7 @@ private:
     beast::flat_buffer& down_buffer_;
     std::span<char> buffer_;
     std::string connection_id_;
+    std::string client_; // the client's address:port, "-" if unknown (the access log's client=)
 };
 
 } // namespace s3ha::proxy

@@ -39,6 +39,12 @@ void append_uri_encoded(std::string& out, std::string_view s, bool encode_slash)
 /// Decodes %XX escapes (either hex case) and, when plus_as_space, '+' as ' '. nullopt when a '%'
 /// is not followed by two hex digits.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_as_space);
+/// percent_decode without a copy when s has nothing to decode (the usual case): s itself, else
+/// the decoded bytes written to scratch (replacing its content). nullopt as percent_decode.
+std::optional<std::string_view> percent_decode_view(std::string_view s, bool plus_as_space,
+                                                    std::string& scratch);
+/// True when the raw query parameter name, decoded as S3 reads it ('+' as space), is `name`.
+bool query_name_is(std::string_view raw_name, std::string_view name);
 
 // ---- canonical request parts ----------------------------------------------------------------
 

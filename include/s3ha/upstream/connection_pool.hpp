@@ -59,13 +59,17 @@ class connection_pool {
 public:
     connection_pool(net::any_io_executor ex, upstream_pool_config cfg, std::size_t backend_count);
 
-    /// An idle connection to b that still looks alive, else a new one (resolve, connect and TLS
-    /// handshake within connect_timeout). fresh_only skips the idle list (the retry after a
-    /// pooled connection turned out dead). Errors: upstream_timeout (deadline),
-    /// upstream_connect_failed, upstream_certificate_verify_failed, upstream_tls_failed (see
-    /// upstream::connect).
+    /// An idle connection to b, else a new one (resolve, connect and TLS handshake within
+    /// connect_timeout). fresh_only skips the idle list (the retry after a pooled connection
+    /// turned out dead). probe: an idle connection is taken only if a non-blocking MSG_PEEK
+    /// shows the backend has not closed it; worth its system call only when a dead connection
+    /// would cost more than a retry (a request body that may not be replayable). Without it,
+    /// the caller retries a request that fails on a reused() connection. Errors: upstream_timeout
+    /// (deadline), upstream_connect_failed, upstream_certificate_verify_failed, upstream_tls_failed
+    /// (see upstream::connect).
     net::awaitable<result<std::unique_ptr<connection>>>
-    acquire(const backend& b, std::chrono::milliseconds connect_timeout, bool fresh_only = false);
+    acquire(const backend& b, std::chrono::milliseconds connect_timeout, bool fresh_only = false,
+            bool probe = true);
 
     /// Returns a connection whose last exchange completed cleanly (request and response fully
     /// transferred, both sides keep-alive). Closed when the idle list is full.
