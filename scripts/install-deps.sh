@@ -10,7 +10,7 @@ apt_packages=(
     # build
     build-essential cmake pkg-config
     libboost1.74-dev libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libssl-dev
-    zlib1g-dev nlohmann-json3-dev libpugixml-dev catch2 libbenchmark-dev
+    zlib1g-dev nlohmann-json3-dev libpugixml-dev libjemalloc-dev catch2 libbenchmark-dev
     clang-format clang-tidy
     # integration tests: real S3 servers and real S3 clients
     python3 python3-pytest python3-pytest-timeout python3-boto3 python3-requests python3-yaml
