@@ -56,15 +56,15 @@ void admin_listener::stop() {
     }
 }
 
-net::awaitable<void> admin_listener::accept_loop() {
+awaitable<void> admin_listener::accept_loop() {
     while (acceptor_.is_open()) {
         error_code ec;
-        auto socket = co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
+        auto socket = co_await acceptor_.async_accept(net::redirect_error(use_awaitable, ec));
         if (ec) {
             if (!acceptor_.is_open()) break;
             // E.g. EMFILE: back off briefly instead of spinning.
-            net::steady_timer t(ioc_, std::chrono::milliseconds(50));
-            co_await t.async_wait(net::redirect_error(net::use_awaitable, ec));
+            steady_timer t(ioc_, std::chrono::milliseconds(50));
+            co_await t.async_wait(net::redirect_error(use_awaitable, ec));
             continue;
         }
         if (connections_ >= k_max_connections) {
@@ -75,13 +75,13 @@ net::awaitable<void> admin_listener::accept_loop() {
     }
 }
 
-net::awaitable<void> admin_listener::serve(net::ip::tcp::socket socket) {
+awaitable<void> admin_listener::serve(tcp_socket socket) {
     ++connections_;
     struct release {
         unsigned& n;
         ~release() { --n; }
     } guard{connections_};
-    beast::tcp_stream stream(std::move(socket));
+    tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     for (;;) {
         error_code ec;
@@ -89,8 +89,7 @@ net::awaitable<void> admin_listener::serve(net::ip::tcp::socket socket) {
         parser.header_limit(k_header_limit);
         parser.body_limit(k_body_limit);
         stream.expires_after(k_read_timeout);
-        co_await http::async_read(stream, buffer, parser,
-                                  net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_read(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
         if (ec) {
             if (ec == http::error::header_limit || ec == http::error::body_limit ||
                 ec == http::error::bad_target || ec == http::error::bad_method) {
@@ -100,8 +99,7 @@ net::awaitable<void> admin_listener::serve(net::ip::tcp::socket socket) {
                 res.keep_alive(false);
                 res.prepare_payload();
                 stream.expires_after(k_write_timeout);
-                co_await http::async_write(stream, res,
-                                           net::redirect_error(net::use_awaitable, ec));
+                co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
             }
             break;
         }
@@ -110,11 +108,11 @@ net::awaitable<void> admin_listener::serve(net::ip::tcp::socket socket) {
         // HEAD: the GET headers (Content-Length included) without the body.
         if (req.method() == http::verb::head) res.body().clear();
         stream.expires_after(k_write_timeout);
-        co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
         if (ec || !res.keep_alive()) break;
     }
     error_code ec;
-    stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+    stream.socket().shutdown(tcp_socket::shutdown_both, ec);
 }
 
 } // namespace s3ha::admin

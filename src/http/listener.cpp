@@ -9,24 +9,24 @@
 
 namespace s3ha {
 
-listener::listener(proxy::proxy_context& ctx, net::ip::tcp::acceptor acceptor,
-                   net::ssl::context* tls, std::atomic<std::uint64_t>& connections)
+listener::listener(proxy::proxy_context& ctx, tcp_acceptor acceptor, net::ssl::context* tls,
+                   std::atomic<std::uint64_t>& connections)
     : ctx_(ctx), acceptor_(std::move(acceptor)), tls_(tls), connections_(connections) {
 }
 
-net::awaitable<void> listener::run() {
+awaitable<void> listener::run() {
     auto ex = co_await net::this_coro::executor;
     const bool json = ctx_.cfg->logging.format == log_format::json;
     log_scope log(ctx_.log.get(), json, "-", {});
     while (acceptor_.is_open()) {
         error_code ec;
-        auto socket = co_await acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
+        auto socket = co_await acceptor_.async_accept(net::redirect_error(use_awaitable, ec));
         if (ec) {
             if (ec == net::error::operation_aborted || !acceptor_.is_open()) break;
             // E.g. EMFILE: back off briefly instead of spinning.
             log.warn("accept failed: {}", ec.message());
-            net::steady_timer t(ex, std::chrono::milliseconds(50));
-            co_await t.async_wait(net::redirect_error(net::use_awaitable, ec));
+            steady_timer t(ex, std::chrono::milliseconds(50));
+            co_await t.async_wait(net::redirect_error(use_awaitable, ec));
             continue;
         }
         const auto count = connections_.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -37,7 +37,7 @@ net::awaitable<void> listener::run() {
         auto s = std::make_shared<session>(ctx_, std::move(socket), tls_, over_limit);
         net::co_spawn(
             ex,
-            [s, this]() -> net::awaitable<void> {
+            [s, this]() -> awaitable<void> {
                 struct release {
                     std::atomic<std::uint64_t>& n;
                     metrics::proxy_metrics* m;

@@ -24,12 +24,12 @@ constexpr std::size_t k_header_buffer_size = std::size_t{16} * 1024;
 
 } // namespace
 
-session::session(proxy::proxy_context& ctx, net::ip::tcp::socket socket, net::ssl::context* tls,
+session::session(proxy::proxy_context& ctx, tcp_socket socket, net::ssl::context* tls,
                  bool over_limit)
     : ctx_(ctx), socket_(std::move(socket)), tls_(tls), over_limit_(over_limit) {
 }
 
-net::awaitable<void> session::run() {
+awaitable<void> session::run() {
     const auto& cfg = *ctx_.cfg;
     const std::uint64_t key = ctx_.next_connection + 1;
     const std::string conn_id = ctx_.new_connection_id();
@@ -41,8 +41,8 @@ net::awaitable<void> session::run() {
     if (auto ep = socket_.remote_endpoint(ec); !ec) {
         client = fmt::format("{}:{}", ep.address().to_string(), ep.port());
     }
-    auto stream = tls_ ? any_stream(beast::tcp_stream(std::move(socket_)), *tls_)
-                       : any_stream(beast::tcp_stream(std::move(socket_)));
+    auto stream = tls_ ? any_stream(tcp_stream(std::move(socket_)), *tls_)
+                       : any_stream(tcp_stream(std::move(socket_)));
     ctx_.sessions[key] = {&stream, false};
     struct unregister {
         proxy::proxy_context& ctx;
@@ -53,7 +53,7 @@ net::awaitable<void> session::run() {
     if (stream.is_tls()) {
         stream.tcp().expires_after(cfg.server.header_read_timeout);
         co_await stream.tls().async_handshake(net::ssl::stream_base::server,
-                                              net::redirect_error(net::use_awaitable, ec));
+                                              net::redirect_error(use_awaitable, ec));
         if (ec) {
             log.debug("TLS handshake failed: {}", ec.message());
             stream.close();
@@ -77,7 +77,7 @@ net::awaitable<void> session::run() {
             stream.tcp().expires_after(cfg.server.idle_timeout);
             const auto n =
                 co_await stream.async_read_some(buffer.prepare(buffer.capacity() - buffer.size()),
-                                                net::redirect_error(net::use_awaitable, ec));
+                                                net::redirect_error(use_awaitable, ec));
             ctx_.sessions[key].idle = false;
             if (ec) break; // closed, idle timeout or drain: nothing was in flight
             buffer.commit(n);
@@ -91,7 +91,7 @@ net::awaitable<void> session::run() {
         parser->body_limit(std::numeric_limits<std::uint64_t>::max());
         stream.tcp().expires_after(cfg.server.header_read_timeout);
         co_await http::async_read_header(stream, buffer, *parser,
-                                         net::redirect_error(net::use_awaitable, ec));
+                                         net::redirect_error(use_awaitable, ec));
         if (over_limit_) {
             // Too many connections: one clean S3 error, whatever the request was.
             co_await fwd.reject(errc::too_many_connections, "/",

@@ -125,7 +125,7 @@ forwarder::forwarder(proxy_context& ctx, any_stream& down, beast::flat_buffer& d
       connection_id_(std::move(connection_id)), client_(std::move(client)) {
 }
 
-net::awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& parser) {
+awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& parser) {
     const auto& cfg = *ctx_.cfg;
     const auto& req = parser.get();
     request_state st{parser, log_scope(ctx_.log.get(), cfg.logging.format == log_format::json,
@@ -250,8 +250,8 @@ bool forwarder::may_retry(const request_state& st) const {
            steady_clock::now() - st.start < retries.try_timeout;
 }
 
-net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
-                                                             const upstream::backend& b) {
+awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
+                                                        const upstream::backend& b) {
     const auto& cfg = *ctx_.cfg;
     const auto& retries = cfg.routing.retries;
     auto& parser = st.parser;
@@ -312,7 +312,7 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             http::response<http::empty_body> cont{http::status::continue_, st.version};
             error_code ec;
             down_.tcp().expires_after(cfg.server.idle_timeout);
-            co_await http::async_write(down_, cont, net::redirect_error(net::use_awaitable, ec));
+            co_await http::async_write(down_, cont, net::redirect_error(use_awaitable, ec));
             if (ec) {
                 st.downstream_broken = true;
                 conn->stream().close();
@@ -367,7 +367,7 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
                 request_complete ? retries.response_header_timeout
                                  : std::min(retries.response_header_timeout, milliseconds(1000)));
             co_await http::async_read_header(upstream, conn->buffer(), *rp,
-                                             net::redirect_error(net::use_awaitable, rec));
+                                             net::redirect_error(use_awaitable, rec));
         } while (!rec && is_informational(rp->get().result()));
         if (rec) {
             conn->stream().abort();
@@ -427,7 +427,7 @@ net::awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
     co_return attempt_result{make_error_code(errc::upstream_connect_failed), true, "reset"};
 }
 
-net::awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_code& ec) {
+awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_code& ec) {
     auto& parser = st.parser;
     ec = {};
     if (st.body_done()) co_return 0;
@@ -439,7 +439,7 @@ net::awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_
         parser.get().body().size = buffer_.size();
         down_.tcp().expires_after(ctx_.cfg->server.body_read_timeout);
         co_await http::async_read(down_, down_buffer_, parser,
-                                  net::redirect_error(net::use_awaitable, ec));
+                                  net::redirect_error(use_awaitable, ec));
         if (ec == http::error::need_buffer) ec = {};
         n = buffer_.size() - parser.get().body().size;
     }
@@ -463,9 +463,8 @@ net::awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_
     co_return n;
 }
 
-net::awaitable<error_code> forwarder::send_body(request_state& st, upstream::connection& conn,
-                                                upstream_writer& writer,
-                                                const upstream_request& up) {
+awaitable<error_code> forwarder::send_body(request_state& st, upstream::connection& conn,
+                                           upstream_writer& writer, const upstream_request& up) {
     (void)conn;
     error_code ec;
     // Every mode goes through a body_transform: it verifies what it is fed and releases only
@@ -488,7 +487,7 @@ net::awaitable<error_code> forwarder::send_body(request_state& st, upstream::con
         transform =
             &chunked.emplace(up, std::move(client_ctx), ctx_.cfg->server.max_aws_chunk_size);
     }
-    auto flush = [&]() -> net::awaitable<error_code> {
+    auto flush = [&]() -> awaitable<error_code> {
         for (auto ready = transform->ready(); !ready.empty(); ready = transform->ready()) {
             if (up.content_length && writer.body_bytes() + ready.size() > *up.content_length) {
                 co_return make_error_code(errc::invalid_request);
@@ -547,7 +546,7 @@ net::awaitable<error_code> forwarder::send_body(request_state& st, upstream::con
     co_return co_await writer.finish();
 }
 
-net::awaitable<forwarder::attempt_result>
+awaitable<forwarder::attempt_result>
 forwarder::not_found(request_state& st, std::unique_ptr<upstream::connection>& conn,
                      http::response_parser<http::buffer_body>& rp) {
     const auto& cfg = *ctx_.cfg;
@@ -559,7 +558,7 @@ forwarder::not_found(request_state& st, std::unique_ptr<upstream::connection>& c
     if (!sp.is_done()) {
         conn->stream().tcp().expires_after(cfg.routing.retries.idle_timeout);
         co_await http::async_read(conn->stream(), conn->buffer(), sp,
-                                  net::redirect_error(net::use_awaitable, ec));
+                                  net::redirect_error(use_awaitable, ec));
     }
     if (ec) {
         conn->stream().abort();
@@ -582,8 +581,8 @@ forwarder::not_found(request_state& st, std::unique_ptr<upstream::connection>& c
     co_return co_await relay_held(st, res);
 }
 
-net::awaitable<forwarder::attempt_result>
-forwarder::relay_held(request_state& st, http::response<http::string_body>& res) {
+awaitable<forwarder::attempt_result> forwarder::relay_held(request_state& st,
+                                                           http::response<http::string_body>& res) {
     strip_hop_by_hop(res);
     res.set("x-s3ha-request-id", st.id);
     res.version(st.version);
@@ -598,9 +597,9 @@ forwarder::relay_held(request_state& st, http::response<http::string_body>& res)
     http::response_serializer<http::string_body> sr(res);
     if (st.head) sr.split(true);
     if (st.head) {
-        co_await http::async_write_header(down_, sr, net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_write_header(down_, sr, net::redirect_error(use_awaitable, ec));
     } else {
-        co_await http::async_write(down_, sr, net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_write(down_, sr, net::redirect_error(use_awaitable, ec));
     }
     if (ec) {
         st.downstream_broken = true;
@@ -612,7 +611,7 @@ forwarder::relay_held(request_state& st, http::response<http::string_body>& res)
     co_return attempt_result{};
 }
 
-net::awaitable<forwarder::attempt_result>
+awaitable<forwarder::attempt_result>
 forwarder::relay_back(request_state& st, upstream::connection& conn,
                       http::response_parser<http::buffer_body>& rp, bool request_complete) {
     const auto& cfg = *ctx_.cfg;
@@ -684,7 +683,7 @@ error_code forwarder::route_upload_ids(request_state& st) const {
     return {};
 }
 
-net::awaitable<forwarder::attempt_result>
+awaitable<forwarder::attempt_result>
 forwarder::relay_rewritten(request_state& st, upstream::connection& conn,
                            http::response_parser<http::buffer_body>& rp, bool request_complete,
                            const upstream::backend& b) {
@@ -728,7 +727,7 @@ forwarder::relay_rewritten(request_state& st, upstream::connection& conn,
     st.response_started = true;
     if (!keep_alive) st.downstream_broken = true;
     down_.tcp().expires_after(cfg.server.idle_timeout);
-    co_await http::async_write(down_, res, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_write(down_, res, net::redirect_error(use_awaitable, ec));
     if (ec) {
         st.downstream_broken = true;
         st.log.info("client disconnected during the response: {}", ec.message());
@@ -739,7 +738,7 @@ forwarder::relay_rewritten(request_state& st, upstream::connection& conn,
     co_return attempt_result{};
 }
 
-net::awaitable<bool> forwarder::respond_error(request_state& st, const error_code& ec) {
+awaitable<bool> forwarder::respond_error(request_state& st, const error_code& ec) {
     // The connection stays usable only if the request body has been read completely.
     const bool keep_alive =
         !st.downstream_broken && st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
@@ -755,9 +754,9 @@ net::awaitable<bool> forwarder::respond_error(request_state& st, const error_cod
     co_return keep_alive && !wec;
 }
 
-net::awaitable<error_code> forwarder::write_error(const error_code& ec, std::string_view resource,
-                                                  std::string_view request_id, unsigned version,
-                                                  bool head, bool keep_alive) {
+awaitable<error_code> forwarder::write_error(const error_code& ec, std::string_view resource,
+                                             std::string_view request_id, unsigned version,
+                                             bool head, bool keep_alive) {
     const auto info = describe_error(ec);
     http::response<http::string_body> res{info.status, version};
     res.set(http::field::content_type, "application/xml");
@@ -769,12 +768,12 @@ net::awaitable<error_code> forwarder::write_error(const error_code& ec, std::str
     res.prepare_payload();
     error_code wec;
     down_.tcp().expires_after(ctx_.cfg->server.idle_timeout);
-    co_await http::async_write(down_, res, net::redirect_error(net::use_awaitable, wec));
+    co_await http::async_write(down_, res, net::redirect_error(use_awaitable, wec));
     co_return wec;
 }
 
-net::awaitable<void> forwarder::reject(const error_code& ec, std::string_view resource,
-                                       unsigned version) {
+awaitable<void> forwarder::reject(const error_code& ec, std::string_view resource,
+                                  unsigned version) {
     const auto id = ctx_.new_request_id();
     log_scope log(ctx_.log.get(), ctx_.cfg->logging.format == log_format::json, connection_id_, id);
     log.info("rejected: {}", describe_error(ec).code);

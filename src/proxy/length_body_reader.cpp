@@ -4,8 +4,8 @@
 
 namespace s3ha::proxy {
 
-net::awaitable<std::size_t>
-length_body_reader::read(std::span<char> out, std::chrono::milliseconds timeout, error_code& ec) {
+awaitable<std::size_t> length_body_reader::read(std::span<char> out,
+                                                std::chrono::milliseconds timeout, error_code& ec) {
     ec = {};
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, out.size()));
     if (want == 0) co_return 0;
@@ -17,7 +17,7 @@ length_body_reader::read(std::span<char> out, std::chrono::milliseconds timeout,
     }
     stream_.tcp().expires_after(timeout);
     const auto n = co_await stream_.async_read_some(net::buffer(out.data(), want),
-                                                    net::redirect_error(net::use_awaitable, ec));
+                                                    net::redirect_error(use_awaitable, ec));
     remaining_ -= n;
     if (ec == net::error::eof) ec = http::error::partial_message;
     co_return n;

@@ -54,10 +54,10 @@ private:
 // Waits until sock is ready for `what`, at most `timeout` (then beast::error::timeout). The
 // timer's handler may run after this returns: it reaches the socket only through `state`,
 // which is detached from it first.
-net::awaitable<error_code> wait_ready(net::ip::tcp::socket& sock, net::steady_timer& timer,
-                                      net::socket_base::wait_type what, milliseconds timeout) {
+awaitable<error_code> wait_ready(tcp_socket& sock, steady_timer& timer,
+                                 net::socket_base::wait_type what, milliseconds timeout) {
     struct state {
-        net::ip::tcp::socket* sock = nullptr;
+        tcp_socket* sock = nullptr;
         bool expired = false;
     };
     auto st = std::make_shared<state>();
@@ -70,7 +70,7 @@ net::awaitable<error_code> wait_ready(net::ip::tcp::socket& sock, net::steady_ti
         st->sock->cancel(ignored); // NOLINT(bugprone-unused-return-value)
     });
     error_code ec;
-    co_await sock.async_wait(what, net::redirect_error(net::use_awaitable, ec));
+    co_await sock.async_wait(what, net::redirect_error(use_awaitable, ec));
     st->sock = nullptr;
     timer.cancel();
     if (st->expired) co_return make_error_code(beast::error::timeout);
@@ -85,9 +85,9 @@ error_code errno_code() {
 // up to down with splice(2) through `pipe`: the bytes stay in the kernel, no copy through the
 // relay buffer. Plain TCP sockets only. Each wait for the upstream to send or the downstream to
 // take bytes has its deadline, as the buffered relay's reads and writes do.
-net::awaitable<void> splice_body(any_stream& up, length_body_reader& body, any_stream& down,
-                                 const splice_pipe& pipe, milliseconds upstream_timeout,
-                                 milliseconds downstream_timeout, response_relay_result& r) {
+awaitable<void> splice_body(any_stream& up, length_body_reader& body, any_stream& down,
+                            const splice_pipe& pipe, milliseconds upstream_timeout,
+                            milliseconds downstream_timeout, response_relay_result& r) {
     auto& usock = up.tcp().socket();
     auto& dsock = down.tcp().socket();
     // splice(2) on a socket blocks unless the socket itself is O_NONBLOCK (SPLICE_F_NONBLOCK
@@ -103,7 +103,7 @@ net::awaitable<void> splice_body(any_stream& up, length_body_reader& body, any_s
         r.downstream_error = nbec;
         co_return;
     }
-    net::steady_timer timer(up.get_executor());
+    steady_timer timer(up.get_executor());
     std::size_t in_pipe = 0;
     constexpr unsigned flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
     for (;;) {
@@ -158,14 +158,14 @@ net::awaitable<void> splice_body(any_stream& up, length_body_reader& body, any_s
 
 // The header through the serializer, the body bytes already received with it through
 // `buffer`, the rest spliced.
-net::awaitable<void> relay_spliced(any_stream& up, length_body_reader& body,
-                                   http::response_serializer<http::buffer_body>& sr,
-                                   any_stream& down, std::span<char> buffer,
-                                   const splice_pipe& pipe, milliseconds upstream_timeout,
-                                   milliseconds downstream_timeout, response_relay_result& r) {
+awaitable<void> relay_spliced(any_stream& up, length_body_reader& body,
+                              http::response_serializer<http::buffer_body>& sr, any_stream& down,
+                              std::span<char> buffer, const splice_pipe& pipe,
+                              milliseconds upstream_timeout, milliseconds downstream_timeout,
+                              response_relay_result& r) {
     error_code ec;
     down.tcp().expires_after(downstream_timeout);
-    co_await http::async_write_header(down, sr, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_write_header(down, sr, net::redirect_error(use_awaitable, ec));
     if (ec) {
         r.downstream_error = ec;
         co_return;
@@ -178,7 +178,7 @@ net::awaitable<void> relay_spliced(any_stream& up, length_body_reader& body,
         }
         down.tcp().expires_after(downstream_timeout);
         co_await net::async_write(down, net::buffer(buffer.data(), n),
-                                  net::redirect_error(net::use_awaitable, ec));
+                                  net::redirect_error(use_awaitable, ec));
         if (ec) {
             r.downstream_error = ec;
             co_return;
@@ -199,22 +199,22 @@ upstream_writer::upstream_writer(any_stream& stream, http::request_header<> head
     msg_.body().more = true;
 }
 
-net::awaitable<error_code> upstream_writer::write_header() {
+awaitable<error_code> upstream_writer::write_header() {
     error_code ec;
     stream_.tcp().expires_after(idle_timeout_);
-    co_await http::async_write_header(stream_, sr_, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_write_header(stream_, sr_, net::redirect_error(use_awaitable, ec));
     if (!ec) header_written_ = true;
     co_return ec;
 }
 
-net::awaitable<error_code> upstream_writer::write(std::string_view piece) {
+awaitable<error_code> upstream_writer::write(std::string_view piece) {
     error_code ec;
     if (piece.empty()) co_return ec;
     msg_.body().data = const_cast<char*>(piece.data()); // NOLINT: buffer_body takes void*
     msg_.body().size = piece.size();
     msg_.body().more = true;
     stream_.tcp().expires_after(idle_timeout_);
-    co_await http::async_write(stream_, sr_, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_write(stream_, sr_, net::redirect_error(use_awaitable, ec));
     // need_buffer: the serializer wrote the piece and wants the next one.
     if (ec == http::error::need_buffer) ec = {};
     if (!ec) {
@@ -224,19 +224,19 @@ net::awaitable<error_code> upstream_writer::write(std::string_view piece) {
     co_return ec;
 }
 
-net::awaitable<error_code> upstream_writer::finish() {
+awaitable<error_code> upstream_writer::finish() {
     error_code ec;
     msg_.body().data = nullptr;
     msg_.body().size = 0;
     msg_.body().more = false;
     stream_.tcp().expires_after(idle_timeout_);
-    co_await http::async_write(stream_, sr_, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_write(stream_, sr_, net::redirect_error(use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
     if (!ec) header_written_ = true;
     co_return ec;
 }
 
-net::awaitable<response_relay_result>
+awaitable<response_relay_result>
 relay_response(any_stream& up, beast::flat_buffer& up_buffer,
                http::response_parser<http::buffer_body>& rp, any_stream& down,
                std::span<char> buffer, std::chrono::milliseconds upstream_idle_timeout,
@@ -277,8 +277,7 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
             msg.body().data = buffer.data();
             msg.body().size = buffer.size();
             up.tcp().expires_after(upstream_idle_timeout);
-            co_await http::async_read(up, up_buffer, rp,
-                                      net::redirect_error(net::use_awaitable, ec));
+            co_await http::async_read(up, up_buffer, rp, net::redirect_error(use_awaitable, ec));
             if (ec == http::error::need_buffer) ec = {};
             if (ec) {
                 r.upstream_error = ec;
@@ -294,7 +293,7 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
         }
         const auto n = msg.body().size;
         down.tcp().expires_after(downstream_write_timeout);
-        co_await http::async_write(down, sr, net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_write(down, sr, net::redirect_error(use_awaitable, ec));
         if (ec == http::error::need_buffer) ec = {};
         if (ec) {
             r.downstream_error = ec;

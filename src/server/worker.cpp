@@ -35,7 +35,7 @@ worker::~worker() {
 }
 
 net::ip::tcp::endpoint worker::bind(const net::ip::tcp::endpoint& ep) {
-    net::ip::tcp::acceptor acceptor(ioc_);
+    tcp_acceptor acceptor(ioc_);
     acceptor.open(ep.protocol());
     acceptor.set_option(net::socket_base::reuse_address(true));
     int one = 1;

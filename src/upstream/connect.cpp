@@ -30,20 +30,20 @@ error_code handshake_error(const error_code& ec, SSL* ssl) {
 
 } // namespace
 
-net::awaitable<result<any_stream>> connect(net::any_io_executor ex, const backend& b,
-                                           std::chrono::milliseconds timeout) {
+awaitable<result<any_stream>> connect(executor ex, const backend& b,
+                                      std::chrono::milliseconds timeout) {
     const auto& ep = b.config().endpoint;
     error_code ec;
-    net::ip::tcp::resolver resolver(ex);
+    tcp_resolver resolver(ex);
     // Resolution is not covered by tcp_stream's deadline; literal addresses (the usual case)
     // resolve without a lookup.
     auto endpoints = co_await resolver.async_resolve(ep.host, std::to_string(ep.port),
-                                                     net::redirect_error(net::use_awaitable, ec));
+                                                     net::redirect_error(use_awaitable, ec));
     if (ec) co_return make_error_code(errc::upstream_connect_failed);
 
-    beast::tcp_stream tcp(ex);
+    tcp_stream tcp(ex);
     tcp.expires_after(timeout);
-    co_await tcp.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
+    co_await tcp.async_connect(endpoints, net::redirect_error(use_awaitable, ec));
     if (ec) co_return connect_error(ec);
     tcp.socket().set_option(net::ip::tcp::no_delay(true), ec);
 
@@ -61,7 +61,7 @@ net::awaitable<result<any_stream>> connect(net::any_io_executor ex, const backen
     }
     if (b.config().tls.verify) tls.set_verify_callback(net::ssl::host_name_verification(name));
     co_await tls.async_handshake(net::ssl::stream_base::client,
-                                 net::redirect_error(net::use_awaitable, ec));
+                                 net::redirect_error(use_awaitable, ec));
     if (ec) co_return handshake_error(ec, tls.native_handle());
     s.tcp().expires_never();
     co_return std::move(s);

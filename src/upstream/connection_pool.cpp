@@ -24,12 +24,11 @@ connection::~connection() {
     if (metrics_ != nullptr) metrics_->upstream_connection_closed(target_->index(), idle_);
 }
 
-connection_pool::connection_pool(net::any_io_executor ex, upstream_pool_config cfg,
-                                 std::size_t backend_count)
+connection_pool::connection_pool(executor ex, upstream_pool_config cfg, std::size_t backend_count)
     : ex_(std::move(ex)), cfg_(cfg), idle_(backend_count) {
 }
 
-net::awaitable<result<std::unique_ptr<connection>>>
+awaitable<result<std::unique_ptr<connection>>>
 connection_pool::acquire(const backend& b, std::chrono::milliseconds connect_timeout,
                          bool fresh_only, bool probe) {
     auto& idle = idle_.at(b.index());

@@ -58,7 +58,7 @@ bool healthy_status(const health_check_config& hc, unsigned status) {
 
 } // namespace
 
-net::awaitable<check_result> run_health_check(net::any_io_executor ex, const backend& b) {
+awaitable<check_result> run_health_check(executor ex, const backend& b) {
     const auto& hc = b.config().health_check;
     const auto start = steady_clock::now();
     const auto deadline = start + hc.timeout;
@@ -77,15 +77,14 @@ net::awaitable<check_result> run_health_check(net::any_io_executor ex, const bac
 
     error_code ec;
     s.tcp().expires_after(remaining());
-    co_await http::async_write(s, req, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_write(s, req, net::redirect_error(use_awaitable, ec));
     if (!ec) {
         beast::flat_buffer buffer;
         http::response_parser<http::empty_body> parser;
         parser.header_limit(16 * 1024);
         if (req.method() == http::verb::head) parser.skip(true);
         s.tcp().expires_after(remaining());
-        co_await http::async_read_header(s, buffer, parser,
-                                         net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_read_header(s, buffer, parser, net::redirect_error(use_awaitable, ec));
         if (!ec) {
             s.close();
             const auto status = parser.get().result_int();
@@ -99,11 +98,10 @@ net::awaitable<check_result> run_health_check(net::any_io_executor ex, const bac
 }
 
 struct health_checker::impl : std::enable_shared_from_this<impl> {
-    impl(net::any_io_executor e, std::shared_ptr<pool> p, std::uint64_t seed,
-         metrics::proxy_metrics* m)
+    impl(executor e, std::shared_ptr<pool> p, std::uint64_t seed, metrics::proxy_metrics* m)
         : ex(std::move(e)), pool_ref(std::move(p)), rng(seed), metrics(m) {}
 
-    net::awaitable<void> loop(std::size_t index) {
+    awaitable<void> loop(std::size_t index) {
         auto self = shared_from_this(); // the loop keeps the state alive
         const auto& b = *pool_ref->backends()[index];
         auto& timer = *timers[index];
@@ -114,23 +112,23 @@ struct health_checker::impl : std::enable_shared_from_this<impl> {
             if (metrics != nullptr) metrics->health_check(index, r.ok, r.latency);
             timer.expires_after(pool_ref->state(index).next_check_delay(rng));
             error_code ec;
-            co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+            co_await timer.async_wait(net::redirect_error(use_awaitable, ec));
         }
     }
 
-    net::any_io_executor ex;
+    executor ex;
     std::shared_ptr<pool> pool_ref;
     std::mt19937_64 rng;
     metrics::proxy_metrics* metrics;
-    std::vector<std::unique_ptr<net::steady_timer>> timers;
+    std::vector<std::unique_ptr<steady_timer>> timers;
     bool stopped = false;
 };
 
-health_checker::health_checker(net::any_io_executor ex, std::shared_ptr<pool> p, std::uint64_t seed,
+health_checker::health_checker(executor ex, std::shared_ptr<pool> p, std::uint64_t seed,
                                metrics::proxy_metrics* m)
     : impl_(std::make_shared<impl>(std::move(ex), std::move(p), seed, m)) {
     for (std::size_t i = 0; i < impl_->pool_ref->backends().size(); ++i)
-        impl_->timers.push_back(std::make_unique<net::steady_timer>(impl_->ex));
+        impl_->timers.push_back(std::make_unique<steady_timer>(impl_->ex));
 }
 
 health_checker::~health_checker() {

@@ -22,20 +22,20 @@ struct fake_backend {
         net::co_spawn(ioc, accept_loop(), net::detached);
     }
 
-    net::awaitable<void> accept_loop() {
+    awaitable<void> accept_loop() {
         for (;;) {
             error_code ec;
-            auto sock = co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+            auto sock = co_await acceptor.async_accept(net::redirect_error(use_awaitable, ec));
             if (ec) co_return;
             net::co_spawn(acceptor.get_executor(), serve(std::move(sock)), net::detached);
         }
     }
 
-    net::awaitable<void> serve(net::ip::tcp::socket sock) {
+    awaitable<void> serve(tcp_socket sock) {
         error_code ec;
         beast::flat_buffer buf;
         http::request<http::string_body> req;
-        co_await http::async_read(sock, buf, req, net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_read(sock, buf, req, net::redirect_error(use_awaitable, ec));
         if (ec) co_return;
         ++requests;
         last_method = std::string(req.method_string());
@@ -48,7 +48,7 @@ struct fake_backend {
         http::response<http::string_body> res{static_cast<http::status>(status), 11};
         if (status != 204 && req.method() != http::verb::head) res.body() = "<health/>";
         res.prepare_payload();
-        co_await http::async_write(sock, res, net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_write(sock, res, net::redirect_error(use_awaitable, ec));
     }
 
     std::uint16_t port() const { return acceptor.local_endpoint().port(); }
@@ -58,12 +58,12 @@ struct fake_backend {
         held.clear();
     }
 
-    net::ip::tcp::acceptor acceptor;
+    tcp_acceptor acceptor;
     unsigned status = 200;
     bool hang = false;
     int requests = 0;
     std::string last_method, last_target, last_authorization;
-    std::vector<net::ip::tcp::socket> held;
+    std::vector<tcp_socket> held;
 };
 
 std::shared_ptr<const backend> make_backend(std::uint16_t port, health_check_config hc) {
@@ -80,8 +80,7 @@ std::shared_ptr<const backend> make_backend(std::uint16_t port, health_check_con
 check_result check_once(net::io_context& ioc, const backend& b) {
     std::optional<check_result> out;
     net::co_spawn(
-        ioc,
-        [&]() -> net::awaitable<void> { out = co_await run_health_check(ioc.get_executor(), b); },
+        ioc, [&]() -> awaitable<void> { out = co_await run_health_check(ioc.get_executor(), b); },
         net::detached);
     while (!out && ioc.run_one_for(5s) > 0) {
     }

@@ -46,13 +46,13 @@ public:
     net::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
 private:
-    net::awaitable<void> accept_loop();
-    net::awaitable<void> serve(net::ip::tcp::socket socket);
+    awaitable<void> accept_loop();
+    awaitable<void> serve(tcp_socket socket);
 
     std::shared_ptr<const config> cfg_;
     admin_router router_;
     net::io_context ioc_{1};
-    net::ip::tcp::acceptor acceptor_;
+    tcp_acceptor acceptor_;
     unsigned connections_ = 0; // on the admin thread only
     std::thread thread_;
 };

@@ -2,7 +2,7 @@
 // proxy use it (downstream: server.tls; upstream: an https backend), so the session, forwarder
 // and relay are written once instead of being templates over four stream combinations. It models
 // Asio's AsyncReadStream/AsyncWriteStream, so Beast's http::async_read/async_write take it; the
-// deadline of every operation is the beast::tcp_stream's (tcp().expires_after).
+// deadline of every operation is the tcp_stream's (tcp().expires_after).
 // Thread affinity: one strand (the worker's io_context thread).
 #pragma once
 
@@ -18,19 +18,19 @@ namespace s3ha {
 
 class any_stream {
 public:
-    using executor_type = beast::tcp_stream::executor_type;
-    using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+    using executor_type = tcp_stream::executor_type;
+    using tls_stream = beast::ssl_stream<tcp_stream>;
 
     /// A plain TCP stream.
-    explicit any_stream(beast::tcp_stream tcp) : tcp_(std::move(tcp)) {}
+    explicit any_stream(tcp_stream tcp) : tcp_(std::move(tcp)) {}
     /// A TLS stream over tcp (the handshake is the caller's).
-    any_stream(beast::tcp_stream tcp, net::ssl::context& ctx)
+    any_stream(tcp_stream tcp, net::ssl::context& ctx)
         : tls_(std::make_unique<tls_stream>(std::move(tcp), ctx)) {}
 
     executor_type get_executor() noexcept { return tcp().get_executor(); }
     bool is_tls() const noexcept { return tls_ != nullptr; }
     /// The TCP layer: deadlines (expires_after), close, socket options.
-    beast::tcp_stream& tcp() noexcept { return tls_ ? tls_->next_layer() : *tcp_; }
+    tcp_stream& tcp() noexcept { return tls_ ? tls_->next_layer() : *tcp_; }
     /// The TLS layer; only when is_tls().
     tls_stream& tls() noexcept { return *tls_; }
 
@@ -62,7 +62,7 @@ public:
     /// operation_aborted.
     void close() noexcept {
         error_code ec;
-        tcp().socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+        tcp().socket().shutdown(tcp_socket::shutdown_both, ec);
         tcp().close();
     }
 
@@ -75,7 +75,7 @@ public:
     }
 
 private:
-    std::optional<beast::tcp_stream> tcp_;
+    std::optional<tcp_stream> tcp_;
     std::unique_ptr<tls_stream> tls_;
 };
 

@@ -16,17 +16,17 @@ namespace s3ha {
 
 class listener {
 public:
-    listener(proxy::proxy_context& ctx, net::ip::tcp::acceptor acceptor, net::ssl::context* tls,
+    listener(proxy::proxy_context& ctx, tcp_acceptor acceptor, net::ssl::context* tls,
              std::atomic<std::uint64_t>& connections);
 
     /// Accepts until stop(); spawns one session per connection on the acceptor's executor.
-    net::awaitable<void> run();
+    awaitable<void> run();
     /// Stops accepting: closes the acceptor (the listening socket).
     void stop() noexcept;
 
 private:
     proxy::proxy_context& ctx_;
-    net::ip::tcp::acceptor acceptor_;
+    tcp_acceptor acceptor_;
     net::ssl::context* tls_;
     std::atomic<std::uint64_t>& connections_;
 };

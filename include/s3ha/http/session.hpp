@@ -18,15 +18,14 @@ class session {
 public:
     /// tls: the server TLS context when server.tls is on, else nullptr. over_limit: the
     /// connection exceeds server.max_connections; it gets one 503 SlowDown and is closed.
-    session(proxy::proxy_context& ctx, net::ip::tcp::socket socket, net::ssl::context* tls,
-            bool over_limit);
+    session(proxy::proxy_context& ctx, tcp_socket socket, net::ssl::context* tls, bool over_limit);
 
     /// Serves the connection until it closes.
-    net::awaitable<void> run();
+    awaitable<void> run();
 
 private:
     proxy::proxy_context& ctx_;
-    net::ip::tcp::socket socket_;
+    tcp_socket socket_;
     net::ssl::context* tls_;
     bool over_limit_;
 };

@@ -16,10 +16,9 @@ namespace s3ha::proxy {
 /// `up_buffer`, through `buffer`) and appends it to `out`. A body announced or found to be
 /// larger than `limit` bytes fails with errc::upload_ids_too_large as soon as that is known;
 /// idle_timeout bounds each read. Other errors are the read's (the connection is then unusable).
-net::awaitable<error_code> read_response_body(any_stream& up, beast::flat_buffer& up_buffer,
-                                              http::response_parser<http::buffer_body>& rp,
-                                              std::span<char> buffer, std::size_t limit,
-                                              std::chrono::milliseconds idle_timeout,
-                                              std::string& out);
+awaitable<error_code> read_response_body(any_stream& up, beast::flat_buffer& up_buffer,
+                                         http::response_parser<http::buffer_body>& rp,
+                                         std::span<char> buffer, std::size_t limit,
+                                         std::chrono::milliseconds idle_timeout, std::string& out);
 
 } // namespace s3ha::proxy

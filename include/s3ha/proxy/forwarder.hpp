@@ -31,11 +31,11 @@ public:
 
     /// Handles the request whose header `parser` has read (its body not yet). Returns true when
     /// the downstream connection may carry another request.
-    net::awaitable<bool> handle(http::request_parser<http::buffer_body>& parser);
+    awaitable<bool> handle(http::request_parser<http::buffer_body>& parser);
 
     /// Answers an error that came before any request could be handled (a malformed or too large
     /// header, too many connections) and closes: `Connection: close`.
-    net::awaitable<void> reject(const error_code& ec, std::string_view resource, unsigned version);
+    awaitable<void> reject(const error_code& ec, std::string_view resource, unsigned version);
 
 private:
     struct request_state;
@@ -49,26 +49,25 @@ private:
         std::string reason; ///< why it is retryable, e.g. "connect_failed", "status_503"
     };
 
-    net::awaitable<attempt_result> attempt(request_state& st, const upstream::backend& b);
+    awaitable<attempt_result> attempt(request_state& st, const upstream::backend& b);
     /// The commit rule: another attempt may follow only while no response byte reached the
     /// client and the request body is absent, unread or whole in the replay buffer, within
     /// routing.retries.max_attempts and try_timeout.
     bool may_retry(const request_state& st) const;
-    net::awaitable<error_code> send_body(request_state& st, upstream::connection& conn,
-                                         class upstream_writer& writer, const upstream_request& up);
-    net::awaitable<std::size_t> read_body_piece(request_state& st, error_code& ec);
+    awaitable<error_code> send_body(request_state& st, upstream::connection& conn,
+                                    class upstream_writer& writer, const upstream_request& up);
+    awaitable<std::size_t> read_body_piece(request_state& st, error_code& ec);
     /// read_fallback_on_404: a GET/HEAD object answered 404. Reads the (small) answer; when it
     /// is NoSuchKey and another backend may be tried, keeps it in st and returns retryable,
     /// else relays it.
-    net::awaitable<attempt_result> not_found(request_state& st,
-                                             std::unique_ptr<upstream::connection>& conn,
-                                             http::response_parser<http::buffer_body>& rp);
+    awaitable<attempt_result> not_found(request_state& st,
+                                        std::unique_ptr<upstream::connection>& conn,
+                                        http::response_parser<http::buffer_body>& rp);
     /// Sends a response held in memory (a 404 kept for read fallback) to the client.
-    net::awaitable<attempt_result> relay_held(request_state& st,
-                                              http::response<http::string_body>& res);
-    net::awaitable<attempt_result> relay_back(request_state& st, upstream::connection& conn,
-                                              http::response_parser<http::buffer_body>& rp,
-                                              bool request_complete);
+    awaitable<attempt_result> relay_held(request_state& st, http::response<http::string_body>& res);
+    awaitable<attempt_result> relay_back(request_state& st, upstream::connection& conn,
+                                         http::response_parser<http::buffer_body>& rp,
+                                         bool request_complete);
     /// Multipart pinning: translates the request's upload ids (the upstream query gets the
     /// backend's own), sets st.pinned_backend and st.rewrite_op; an error to answer otherwise.
     error_code route_upload_ids(request_state& st) const;
@@ -77,14 +76,13 @@ private:
     const upstream::backend* pinned_backend(const request_state& st) const;
     /// relay_back for a 2xx answer whose upload ids are rewritten (multipart_rewrite.hpp):
     /// buffered, bounded, sent with its own Content-Length.
-    net::awaitable<attempt_result> relay_rewritten(request_state& st, upstream::connection& conn,
-                                                   http::response_parser<http::buffer_body>& rp,
-                                                   bool request_complete,
-                                                   const upstream::backend& b);
-    net::awaitable<bool> respond_error(request_state& st, const error_code& ec);
-    net::awaitable<error_code> write_error(const error_code& ec, std::string_view resource,
-                                           std::string_view request_id, unsigned version, bool head,
-                                           bool keep_alive);
+    awaitable<attempt_result> relay_rewritten(request_state& st, upstream::connection& conn,
+                                              http::response_parser<http::buffer_body>& rp,
+                                              bool request_complete, const upstream::backend& b);
+    awaitable<bool> respond_error(request_state& st, const error_code& ec);
+    awaitable<error_code> write_error(const error_code& ec, std::string_view resource,
+                                      std::string_view request_id, unsigned version, bool head,
+                                      bool keep_alive);
     void access_log(const request_state& st) const;
 
     proxy_context& ctx_;

@@ -36,8 +36,8 @@ public:
 
     /// Reads the next piece (1..out.size() bytes; 0 once done) into out. timeout bounds the
     /// receive. Errors: the stream's; http::error::partial_message when it ends early.
-    net::awaitable<std::size_t> read(std::span<char> out, std::chrono::milliseconds timeout,
-                                     error_code& ec);
+    awaitable<std::size_t> read(std::span<char> out, std::chrono::milliseconds timeout,
+                                error_code& ec);
 
 private:
     any_stream& stream_;

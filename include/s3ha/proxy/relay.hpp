@@ -23,11 +23,11 @@ public:
     upstream_writer(const upstream_writer&) = delete;
     upstream_writer& operator=(const upstream_writer&) = delete;
 
-    net::awaitable<error_code> write_header();
+    awaitable<error_code> write_header();
     /// Writes one body piece (non-empty); the bytes must stay valid until it completes.
-    net::awaitable<error_code> write(std::string_view piece);
+    awaitable<error_code> write(std::string_view piece);
     /// Ends the body (the last HTTP chunk when chunked); also writes the header if not done yet.
-    net::awaitable<error_code> finish();
+    awaitable<error_code> finish();
 
     bool header_written() const noexcept { return header_written_; }
     std::uint64_t body_bytes() const noexcept { return body_bytes_; }
@@ -54,10 +54,10 @@ struct response_relay_result {
 /// in rp.get() (hop-by-hop, keep-alive, framing). idle_timeout bounds each read and write.
 /// A Content-Length body of 1 MiB or more between two plain TCP streams is moved with
 /// splice(2) through a pipe (no copy through `buffer`); the deadlines are the same.
-net::awaitable<response_relay_result>
-relay_response(any_stream& up, beast::flat_buffer& up_buffer,
-               http::response_parser<http::buffer_body>& rp, any_stream& down,
-               std::span<char> buffer, std::chrono::milliseconds upstream_idle_timeout,
-               std::chrono::milliseconds downstream_write_timeout);
+awaitable<response_relay_result> relay_response(any_stream& up, beast::flat_buffer& up_buffer,
+                                                http::response_parser<http::buffer_body>& rp,
+                                                any_stream& down, std::span<char> buffer,
+                                                std::chrono::milliseconds upstream_idle_timeout,
+                                                std::chrono::milliseconds downstream_write_timeout);
 
 } // namespace s3ha::proxy

@@ -17,7 +17,7 @@ namespace s3ha::upstream {
 /// upstream_connect_failed (resolve or connect failure), upstream_certificate_verify_failed (the
 /// backend's certificate chain or name did not verify), upstream_tls_failed (any other TLS
 /// handshake failure).
-net::awaitable<result<any_stream>> connect(net::any_io_executor ex, const backend& b,
-                                           std::chrono::milliseconds timeout);
+awaitable<result<any_stream>> connect(executor ex, const backend& b,
+                                      std::chrono::milliseconds timeout);
 
 } // namespace s3ha::upstream

@@ -57,7 +57,7 @@ private:
 
 class connection_pool {
 public:
-    connection_pool(net::any_io_executor ex, upstream_pool_config cfg, std::size_t backend_count);
+    connection_pool(executor ex, upstream_pool_config cfg, std::size_t backend_count);
 
     /// An idle connection to b, else a new one (resolve, connect and TLS handshake within
     /// connect_timeout). fresh_only skips the idle list (the retry after a pooled connection
@@ -67,7 +67,7 @@ public:
     /// the caller retries a request that fails on a reused() connection. Errors: upstream_timeout
     /// (deadline), upstream_connect_failed, upstream_certificate_verify_failed, upstream_tls_failed
     /// (see upstream::connect).
-    net::awaitable<result<std::unique_ptr<connection>>>
+    awaitable<result<std::unique_ptr<connection>>>
     acquire(const backend& b, std::chrono::milliseconds connect_timeout, bool fresh_only = false,
             bool probe = true);
 
@@ -87,7 +87,7 @@ public:
                metrics::proxy_metrics* m) noexcept;
 
 private:
-    net::any_io_executor ex_;
+    executor ex_;
     upstream_pool_config cfg_;
     std::vector<std::deque<std::unique_ptr<connection>>> idle_;
     metrics::proxy_metrics* metrics_ = nullptr;

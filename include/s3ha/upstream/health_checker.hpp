@@ -41,13 +41,13 @@ struct check_result {
 };
 
 /// One health check of b as configured in b.config().health_check (pure I/O; records nothing).
-net::awaitable<check_result> run_health_check(net::any_io_executor ex, const backend& b);
+awaitable<check_result> run_health_check(executor ex, const backend& b);
 
 class health_checker {
 public:
     /// seed: the jitter's random generator. m (may be nullptr): counts every check
     /// (s3ha_health_checks_total, s3ha_health_check_duration_seconds); must outlive the loops.
-    health_checker(net::any_io_executor ex, std::shared_ptr<pool> p, std::uint64_t seed,
+    health_checker(executor ex, std::shared_ptr<pool> p, std::uint64_t seed,
                    metrics::proxy_metrics* m = nullptr);
     ~health_checker();
     health_checker(const health_checker&) = delete;
