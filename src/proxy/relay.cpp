@@ -1,9 +1,11 @@
 #include "s3ha/proxy/relay.hpp"
 
+#include "s3ha/http/header_writer.hpp"
 #include "s3ha/proxy/length_body_reader.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <memory>
@@ -156,16 +158,14 @@ awaitable<void> splice_body(any_stream& up, length_body_reader& body, any_stream
     }
 }
 
-// The header through the serializer, the body bytes already received with it through
-// `buffer`, the rest spliced.
-awaitable<void> relay_spliced(any_stream& up, length_body_reader& body,
-                              http::response_serializer<http::buffer_body>& sr, any_stream& down,
-                              std::span<char> buffer, const splice_pipe& pipe,
+// The header, the body bytes already received with it through `buffer`, the rest spliced.
+awaitable<void> relay_spliced(any_stream& up, length_body_reader& body, std::string_view header,
+                              any_stream& down, std::span<char> buffer, const splice_pipe& pipe,
                               milliseconds upstream_timeout, milliseconds downstream_timeout,
                               response_relay_result& r) {
     error_code ec;
     down.tcp().expires_after(downstream_timeout);
-    co_await http::async_write_header(down, sr, net::redirect_error(use_awaitable, ec));
+    co_await net::async_write(down, net::buffer(header), net::redirect_error(use_awaitable, ec));
     if (ec) {
         r.downstream_error = ec;
         co_return;
@@ -189,20 +189,91 @@ awaitable<void> relay_spliced(any_stream& up, length_body_reader& body,
     r.complete = !r.upstream_error && !r.downstream_error;
 }
 
+// A response without a body or with a Content-Length one: the header (flat, header_writer.hpp)
+// goes out with the first body piece in one write, then piece by piece, or spliced when large.
+awaitable<void> relay_length_body(any_stream& up, std::optional<length_body_reader>& body,
+                                  const http::response_header<>& msg, any_stream& down,
+                                  std::span<char> buffer, milliseconds upstream_timeout,
+                                  milliseconds downstream_timeout, response_relay_result& r) {
+    std::string header;
+    header.reserve(512);
+    append_header(header, msg);
+    if (body && !up.is_tls() && !down.is_tls() && body->remaining() >= k_splice_min_body) {
+        splice_pipe pipe;
+        if (pipe.ok()) {
+            co_await relay_spliced(up, *body, header, down, buffer, pipe, upstream_timeout,
+                                   downstream_timeout, r);
+            co_return;
+        }
+    }
+    error_code ec;
+    bool header_sent = false;
+    do {
+        std::size_t n = 0;
+        if (body && !body->done()) {
+            n = co_await body->read(buffer, upstream_timeout, ec);
+            if (ec) {
+                r.upstream_error = ec;
+                co_return;
+            }
+        }
+        // Never an empty first buffer: a TLS stream writes only the first buffer per call.
+        down.tcp().expires_after(downstream_timeout);
+        if (header_sent) {
+            co_await net::async_write(down, net::buffer(buffer.data(), n),
+                                      net::redirect_error(use_awaitable, ec));
+        } else {
+            const std::array<net::const_buffer, 2> both{net::buffer(header),
+                                                        net::buffer(buffer.data(), n)};
+            co_await net::async_write(down, both, net::redirect_error(use_awaitable, ec));
+        }
+        if (ec) {
+            r.downstream_error = ec;
+            co_return;
+        }
+        header_sent = true;
+        r.body_bytes += n;
+    } while (body && !body->done());
+    r.complete = true;
+}
+
 } // namespace
 
 upstream_writer::upstream_writer(any_stream& stream, http::request_header<> header,
                                  std::chrono::milliseconds idle_timeout)
-    : stream_(stream), msg_(std::move(header)), sr_(msg_), idle_timeout_(idle_timeout) {
+    : stream_(stream), msg_(std::move(header)), idle_timeout_(idle_timeout) {
     msg_.body().data = nullptr;
     msg_.body().size = 0;
     msg_.body().more = true;
+    if (msg_.chunked()) {
+        sr_.emplace(msg_); // the serializer frames the chunks
+    } else {
+        append_header(header_, msg_);
+    }
+}
+
+awaitable<error_code> upstream_writer::send(std::string_view piece) {
+    error_code ec;
+    stream_.tcp().expires_after(idle_timeout_);
+    if (header_written_) {
+        co_await net::async_write(stream_, net::buffer(piece),
+                                  net::redirect_error(use_awaitable, ec));
+    } else {
+        const std::array<net::const_buffer, 2> both{net::buffer(header_), net::buffer(piece)};
+        co_await net::async_write(stream_, both, net::redirect_error(use_awaitable, ec));
+    }
+    co_return ec;
 }
 
 awaitable<error_code> upstream_writer::write_header() {
     error_code ec;
-    stream_.tcp().expires_after(idle_timeout_);
-    co_await http::async_write_header(stream_, sr_, net::redirect_error(use_awaitable, ec));
+    if (header_written_) co_return ec;
+    if (sr_) {
+        stream_.tcp().expires_after(idle_timeout_);
+        co_await http::async_write_header(stream_, *sr_, net::redirect_error(use_awaitable, ec));
+    } else {
+        ec = co_await send({});
+    }
     if (!ec) header_written_ = true;
     co_return ec;
 }
@@ -210,13 +281,17 @@ awaitable<error_code> upstream_writer::write_header() {
 awaitable<error_code> upstream_writer::write(std::string_view piece) {
     error_code ec;
     if (piece.empty()) co_return ec;
-    msg_.body().data = const_cast<char*>(piece.data()); // NOLINT: buffer_body takes void*
-    msg_.body().size = piece.size();
-    msg_.body().more = true;
-    stream_.tcp().expires_after(idle_timeout_);
-    co_await http::async_write(stream_, sr_, net::redirect_error(use_awaitable, ec));
-    // need_buffer: the serializer wrote the piece and wants the next one.
-    if (ec == http::error::need_buffer) ec = {};
+    if (sr_) {
+        msg_.body().data = const_cast<char*>(piece.data()); // NOLINT: buffer_body takes void*
+        msg_.body().size = piece.size();
+        msg_.body().more = true;
+        stream_.tcp().expires_after(idle_timeout_);
+        co_await http::async_write(stream_, *sr_, net::redirect_error(use_awaitable, ec));
+        // need_buffer: the serializer wrote the piece and wants the next one.
+        if (ec == http::error::need_buffer) ec = {};
+    } else {
+        ec = co_await send(piece);
+    }
     if (!ec) {
         header_written_ = true;
         body_bytes_ += piece.size();
@@ -226,12 +301,16 @@ awaitable<error_code> upstream_writer::write(std::string_view piece) {
 
 awaitable<error_code> upstream_writer::finish() {
     error_code ec;
-    msg_.body().data = nullptr;
-    msg_.body().size = 0;
-    msg_.body().more = false;
-    stream_.tcp().expires_after(idle_timeout_);
-    co_await http::async_write(stream_, sr_, net::redirect_error(use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
+    if (sr_) {
+        msg_.body().data = nullptr;
+        msg_.body().size = 0;
+        msg_.body().more = false;
+        stream_.tcp().expires_after(idle_timeout_);
+        co_await http::async_write(stream_, *sr_, net::redirect_error(use_awaitable, ec));
+        if (ec == http::error::need_buffer) ec = {};
+    } else if (!header_written_) {
+        ec = co_await send({});
+    }
     if (!ec) header_written_ = true;
     co_return ec;
 }
@@ -243,37 +322,21 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
                std::chrono::milliseconds downstream_write_timeout) {
     response_relay_result r;
     auto& msg = rp.get();
-    http::response_serializer<http::buffer_body> sr(msg);
     // A Content-Length body (the usual case) is received straight into `buffer`; chunked or
-    // close-delimited ones go through the parser.
+    // close-delimited ones go through the parser and Beast's serializer.
     std::optional<length_body_reader> direct;
     if (!rp.is_done() && !rp.chunked()) {
         if (auto cl = rp.content_length()) direct.emplace(up, up_buffer, *cl);
     }
-    if (direct && !up.is_tls() && !down.is_tls() && direct->remaining() >= k_splice_min_body) {
-        splice_pipe pipe;
-        if (pipe.ok()) {
-            msg.body().data = nullptr;
-            msg.body().size = 0;
-            msg.body().more = true;
-            co_await relay_spliced(up, *direct, sr, down, buffer, pipe, upstream_idle_timeout,
+    if ((direct || rp.is_done()) && !msg.chunked()) {
+        co_await relay_length_body(up, direct, msg, down, buffer, upstream_idle_timeout,
                                    downstream_write_timeout, r);
-            co_return r;
-        }
+        co_return r;
     }
-    auto body_done = [&] { return direct ? direct->done() : rp.is_done(); };
+    http::response_serializer<http::buffer_body> sr(msg);
     error_code ec;
     do {
-        if (direct && !direct->done()) {
-            const auto n = co_await direct->read(buffer, upstream_idle_timeout, ec);
-            if (ec) {
-                r.upstream_error = ec;
-                co_return r;
-            }
-            msg.body().data = buffer.data();
-            msg.body().size = n;
-            msg.body().more = !direct->done();
-        } else if (!body_done()) {
+        if (!rp.is_done()) {
             msg.body().data = buffer.data();
             msg.body().size = buffer.size();
             up.tcp().expires_after(upstream_idle_timeout);
@@ -301,7 +364,7 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
         }
         r.body_bytes += n;
         if (!msg.body().more) break; // the end of the body was written
-    } while (!body_done() || !sr.is_done());
+    } while (!rp.is_done() || !sr.is_done());
     r.complete = true;
     co_return r;
 }

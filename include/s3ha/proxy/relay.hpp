@@ -8,13 +8,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace s3ha::proxy {
 
-/// Writes one request upstream: the header, then body pieces, then the end of the body (the
-/// serializer adds HTTP chunk framing when the header says Transfer-Encoding: chunked).
+/// Writes one request upstream: the header, then body pieces, then the end of the body (with
+/// HTTP chunk framing when the header says Transfer-Encoding: chunked).
 class upstream_writer {
 public:
     /// idle_timeout: the deadline of each write.
@@ -23,6 +25,7 @@ public:
     upstream_writer(const upstream_writer&) = delete;
     upstream_writer& operator=(const upstream_writer&) = delete;
 
+    /// Writes the header now (else it goes out with the first body piece, in one write).
     awaitable<error_code> write_header();
     /// Writes one body piece (non-empty); the bytes must stay valid until it completes.
     awaitable<error_code> write(std::string_view piece);
@@ -33,9 +36,15 @@ public:
     std::uint64_t body_bytes() const noexcept { return body_bytes_; }
 
 private:
+    /// Header (if not written yet) and piece in one write; a non-chunked request only.
+    awaitable<error_code> send(std::string_view piece);
+
     any_stream& stream_;
     http::request<http::buffer_body> msg_;
-    http::request_serializer<http::buffer_body> sr_;
+    /// A chunked request body goes through Beast's serializer (it frames the chunks); any other
+    /// request writes header_ and the body bytes as they are.
+    std::optional<http::request_serializer<http::buffer_body>> sr_;
+    std::string header_;
     std::chrono::milliseconds idle_timeout_;
     bool header_written_ = false;
     std::uint64_t body_bytes_ = 0;

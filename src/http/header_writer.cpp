@@ -1,0 +1,50 @@
+#include "s3ha/http/header_writer.hpp"
+
+namespace s3ha {
+
+namespace {
+
+void append_version(std::string& out, unsigned version) {
+    out.append("HTTP/");
+    out.push_back(static_cast<char>('0' + version / 10));
+    out.push_back('.');
+    out.push_back(static_cast<char>('0' + version % 10));
+}
+
+void append_fields(std::string& out, const http::fields& fields) {
+    for (const auto& f : fields) {
+        out.append(f.name_string());
+        out.append(": ");
+        out.append(f.value());
+        out.append("\r\n");
+    }
+    out.append("\r\n");
+}
+
+} // namespace
+
+void append_header(std::string& out, const http::request_header<>& h) {
+    out.append(h.method_string());
+    out.push_back(' ');
+    out.append(h.target());
+    out.push_back(' ');
+    append_version(out, h.version());
+    out.append("\r\n");
+    append_fields(out, h);
+}
+
+void append_header(std::string& out, const http::response_header<>& h) {
+    append_version(out, h.version());
+    out.push_back(' ');
+    const unsigned code = h.result_int();
+    out.push_back(static_cast<char>('0' + code / 100 % 10));
+    out.push_back(static_cast<char>('0' + code / 10 % 10));
+    out.push_back(static_cast<char>('0' + code % 10));
+    out.push_back(' ');
+    const auto reason = h.reason(); // the stored one, else Beast's standard reason phrase
+    out.append(reason.data(), reason.size());
+    out.append("\r\n");
+    append_fields(out, h);
+}
+
+} // namespace s3ha
