@@ -53,6 +53,22 @@ private:
     std::size_t capacity_ = 0;
 };
 
+// Writes all of `buffers`: what the socket takes at once goes out without a deadline timer or a
+// suspension (the usual case for a message of a few KiB); only the rest is awaited, each write
+// within `timeout`.
+template <class ConstBuffers>
+awaitable<error_code> write_all(any_stream& stream, const ConstBuffers& buffers,
+                                milliseconds timeout) {
+    error_code ec;
+    const std::size_t n = stream.write_now(buffers, ec);
+    if (ec || n == net::buffer_size(buffers)) co_return ec;
+    beast::buffers_suffix<ConstBuffers> rest(buffers);
+    rest.consume(n);
+    stream.tcp().expires_after(timeout);
+    co_await net::async_write(stream, rest, net::redirect_error(use_awaitable, ec));
+    co_return ec;
+}
+
 // Waits until sock is ready for `what`, at most `timeout` (then beast::error::timeout). The
 // timer's handler may run after this returns: it reaches the socket only through `state`,
 // which is detached from it first.
@@ -163,9 +179,7 @@ awaitable<void> relay_spliced(any_stream& up, length_body_reader& body, std::str
                               any_stream& down, std::span<char> buffer, const splice_pipe& pipe,
                               milliseconds upstream_timeout, milliseconds downstream_timeout,
                               response_relay_result& r) {
-    error_code ec;
-    down.tcp().expires_after(downstream_timeout);
-    co_await net::async_write(down, net::buffer(header), net::redirect_error(use_awaitable, ec));
+    error_code ec = co_await write_all(down, net::buffer(header), downstream_timeout);
     if (ec) {
         r.downstream_error = ec;
         co_return;
@@ -218,14 +232,12 @@ awaitable<void> relay_length_body(any_stream& up, std::optional<length_body_read
             }
         }
         // Never an empty first buffer: a TLS stream writes only the first buffer per call.
-        down.tcp().expires_after(downstream_timeout);
         if (header_sent) {
-            co_await net::async_write(down, net::buffer(buffer.data(), n),
-                                      net::redirect_error(use_awaitable, ec));
+            ec = co_await write_all(down, net::buffer(buffer.data(), n), downstream_timeout);
         } else {
             const std::array<net::const_buffer, 2> both{net::buffer(header),
                                                         net::buffer(buffer.data(), n)};
-            co_await net::async_write(down, both, net::redirect_error(use_awaitable, ec));
+            ec = co_await write_all(down, both, downstream_timeout);
         }
         if (ec) {
             r.downstream_error = ec;
@@ -253,16 +265,9 @@ upstream_writer::upstream_writer(any_stream& stream, http::request_header<> head
 }
 
 awaitable<error_code> upstream_writer::send(std::string_view piece) {
-    error_code ec;
-    stream_.tcp().expires_after(idle_timeout_);
-    if (header_written_) {
-        co_await net::async_write(stream_, net::buffer(piece),
-                                  net::redirect_error(use_awaitable, ec));
-    } else {
-        const std::array<net::const_buffer, 2> both{net::buffer(header_), net::buffer(piece)};
-        co_await net::async_write(stream_, both, net::redirect_error(use_awaitable, ec));
-    }
-    co_return ec;
+    if (header_written_) co_return co_await write_all(stream_, net::buffer(piece), idle_timeout_);
+    const std::array<net::const_buffer, 2> both{net::buffer(header_), net::buffer(piece)};
+    co_return co_await write_all(stream_, both, idle_timeout_);
 }
 
 awaitable<error_code> upstream_writer::write_header() {

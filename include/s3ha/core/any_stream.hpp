@@ -58,6 +58,29 @@ public:
             token, buffers);
     }
 
+    /// Writes what the socket takes right now, without waiting: plain TCP only (a TLS stream
+    /// takes nothing this way: 0). Returns the bytes written; ec is set for a real error, never
+    /// for a full socket buffer. No deadline needed: it never blocks.
+    template <class ConstBuffers>
+    std::size_t write_now(const ConstBuffers& buffers, error_code& ec) {
+        ec = {};
+        if (tls_) return 0;
+        auto& sock = tcp_->socket();
+        if (!sock.non_blocking()) {
+            sock.non_blocking(true, ec); // NOLINT(bugprone-unused-return-value)
+            if (ec) {
+                ec = {};
+                return 0;
+            }
+        }
+        const std::size_t n = sock.write_some(buffers, ec);
+        if (ec == net::error::would_block || ec == net::error::try_again) {
+            ec = {};
+            return 0;
+        }
+        return n;
+    }
+
     /// Closes the socket (no TLS close_notify): pending operations complete with
     /// operation_aborted.
     void close() noexcept {
