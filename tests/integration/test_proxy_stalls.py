@@ -4,6 +4,13 @@ must cut the transfer off after the configured idle deadline (routing.retries.id
 upstream, server.idle_timeout downstream) instead of waiting forever, never make the short body
 look complete, and keep serving other requests. Also a download through the same path that
 completes is byte-identical.
+
+The upload direction: an unsigned (UNSIGNED-PAYLOAD, presigned) PUT larger than the replay buffer
+is spliced client -> backend once it cannot be replayed (the debug line "request body spliced"
+proves the path). It must store byte-identical data; a client that disconnects or stalls mid-body
+must leave no object on the backend (Swift; s3rver keeps a shorter one, see assert_not_committed)
+and s3ha must keep serving. Bodies that fit the replay buffer or are sha256-signed are never
+spliced.
 """
 
 from __future__ import annotations
@@ -12,13 +19,16 @@ import hashlib
 import http.client
 import io
 import os
+import socket
+import struct
 import time
 
 import pytest
 
-from harness import rawclient
+from harness import rawclient, rawhttp
 from harness.backends import S3rverBackend
-from harness.s3util import MIB
+from harness.s3util import MIB, assert_not_committed, backend_sha256
+from harness.sigv4 import UNSIGNED_PAYLOAD, presign_query
 
 pytestmark = [pytest.mark.s3ha, pytest.mark.s3rver]
 
@@ -109,3 +119,137 @@ def test_client_not_reading_mid_download_is_cut_off_after_idle_timeout(big_objec
     assert "client disconnected during the response" in p.log_path.read_text(errors="replace")
     r = rawclient.send(p, "HEAD", f"/{bucket}/big", timeout=15)
     assert r.status == 200 and p.process.alive
+
+
+# -- uploads: the spliced request body ------------------------------------------------------------
+UP_SIZE = 40 * MIB  # > the 8 MiB default replay buffer: spliced after the header's buffered bytes
+SPLICED = "request body spliced"
+
+
+def _up_blocks(n: int, base: bytes):
+    """n distinct 1 MiB blocks (a dropped, repeated or reordered block changes the hash)."""
+    for i in range(n):
+        yield i.to_bytes(8, "big") + base[8:]
+
+
+def _put(p, path: str, blocks, size: int, *, presigned: bool = False,
+         payload_hash: str = UNSIGNED_PAYLOAD) -> tuple[int, bytes]:
+    """A PUT streamed block by block: header-signed with `payload_hash`, or a presigned URL."""
+    port = rawhttp.port_of(p.endpoint)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        if presigned:
+            host = rawclient.host_of(p.endpoint)
+            q = presign_query("PUT", path, host=host, access_key=p.access_key,
+                              secret_key=p.secret_key, region=p.region)
+            conn.putrequest("PUT", rawclient.encoded_target(path) + "?" + q, skip_host=True,
+                            skip_accept_encoding=True)
+            conn.putheader("host", host)
+            conn.putheader("content-length", str(size))
+        else:
+            s = rawclient.sign_for(p, "PUT", path, payload_hash=payload_hash,
+                                   headers={"content-length": str(size)})
+            conn.putrequest("PUT", rawclient.encoded_target(path), skip_host=True,
+                            skip_accept_encoding=True)
+            for k, v in s.headers.items():
+                conn.putheader(k, v)
+        conn.endheaders()
+        for blk in blocks:
+            conn.send(blk)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def _spliced(p) -> int:
+    return p.log_text().count(SPLICED)
+
+
+def _start_partial_put(p, path: str, sent: int) -> socket.socket:
+    """A raw client: an UNSIGNED-PAYLOAD PUT header announcing UP_SIZE bytes, then `sent` bytes."""
+    s = rawclient.sign_for(p, "PUT", path, payload_hash=UNSIGNED_PAYLOAD,
+                           headers={"content-length": str(UP_SIZE)})
+    sock = socket.create_connection(("127.0.0.1", rawhttp.port_of(p.endpoint)), timeout=30)
+    sock.sendall(rawhttp.request_bytes("PUT", rawclient.encoded_target(path), s.headers))
+    base = os.urandom(MIB)
+    for blk in _up_blocks(sent // MIB, base):
+        sock.sendall(blk)
+    return sock
+
+
+def _healthy(p, bucket: str) -> None:
+    """s3ha still serves: a small PUT and its GET through it."""
+    r = rawclient.send(p, "PUT", f"/{bucket}/after", body=b"still here", timeout=15)
+    assert r.status == 200, (r.status, r.body[:300])
+    r = rawclient.send(p, "GET", f"/{bucket}/after", timeout=15)
+    assert r.status == 200 and r.body == b"still here"
+    assert p.process.alive
+
+
+def test_large_unsigned_upload_is_spliced_and_byte_identical(backend, backend_bucket,
+                                                             proxy_factory):
+    p = proxy_factory([backend], logging={"level": "debug"})
+    base = os.urandom(MIB)
+    n = UP_SIZE // MIB
+    digest = hashlib.sha256(b"".join(_up_blocks(n, base))).hexdigest()
+
+    # Not spliced: a body that fits the replay buffer (it stays replayable) ...
+    small = b"".join(_up_blocks(4, base))
+    status, body = _put(p, f"/{backend_bucket}/small", [small], len(small))
+    assert status == 200, body[:500]
+    # ... and a sha256-signed one (s3ha verifies the hash before the last byte goes upstream).
+    status, body = _put(p, f"/{backend_bucket}/signed", _up_blocks(n, base), UP_SIZE,
+                        payload_hash=digest)
+    assert status == 200, body[:500]
+    assert _spliced(p) == 0
+    assert backend_sha256(backend, backend_bucket, "small") == (hashlib.sha256(small).hexdigest(),
+                                                                len(small))
+    assert backend_sha256(backend, backend_bucket, "signed") == (digest, UP_SIZE)
+
+    for i, presigned in enumerate((False, True)):
+        key = f"spliced-{'presigned' if presigned else 'unsigned'}"
+        status, body = _put(p, f"/{backend_bucket}/{key}", _up_blocks(n, base), UP_SIZE,
+                            presigned=presigned)
+        assert status == 200, body[:500]
+        assert _spliced(p) == i + 1, "the upload did not take the splice path"
+        assert backend_sha256(backend, backend_bucket, key) == (digest, UP_SIZE)
+
+
+@pytest.mark.parametrize("how", ["close", "reset"])
+def test_client_disconnecting_mid_spliced_upload_stores_nothing(backend, backend_bucket,
+                                                                proxy_factory, how):
+    p = proxy_factory([backend], logging={"level": "debug"})
+    key = f"cut-{how}"
+    sock = _start_partial_put(p, f"/{backend_bucket}/{key}", 20 * MIB)
+    time.sleep(0.5)  # s3ha splices what arrived
+    if how == "reset":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    deadline = time.monotonic() + 10
+    while "client disconnected during the request body" not in p.log_text():
+        assert time.monotonic() < deadline, "s3ha did not notice the client going away"
+        time.sleep(0.1)
+    assert _spliced(p) == 1
+    assert_not_committed(backend, backend_bucket, key, UP_SIZE)
+    _healthy(p, backend_bucket)
+
+
+def test_client_stalling_mid_spliced_upload_is_cut_off_after_body_read_timeout(
+        backend, backend_bucket, proxy_factory):
+    p = proxy_factory([backend], logging={"level": "debug"}, server={"body_read_timeout": "2s"})
+    key = "stalled"
+    sock = _start_partial_put(p, f"/{backend_bucket}/{key}", 20 * MIB)
+    t0 = time.monotonic()  # then nothing more: the connection stays open
+    try:
+        sock.settimeout(15)
+        resp = rawhttp.read_response(rawhttp.Reader(sock), "PUT")
+        elapsed = time.monotonic() - t0
+    finally:
+        sock.close()
+    assert resp.status == 400 and resp.s3_code == "RequestTimeout", (resp.status, resp.body[:300])
+    assert elapsed < 2 + 8, f"cut off only after {elapsed:.1f}s (body_read_timeout 2s)"
+    log = p.log_text()
+    assert _spliced(p) == 1 and "client too slow sending the body" in log
+    assert_not_committed(backend, backend_bucket, key, UP_SIZE)
+    _healthy(p, backend_bucket)

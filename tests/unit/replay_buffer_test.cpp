@@ -120,3 +120,41 @@ TEST_CASE("moving a replay_buffer moves its reservation", "[unit][replay_buffer]
     }
     CHECK(budget.held() == 0);
 }
+
+TEST_CASE("keeping() says whether the body can still be held", "[unit][replay_buffer]") {
+    replay_budget budget(100);
+    replay_buffer fits(budget, 50, 40);
+    CHECK(fits.keeping());
+    replay_buffer too_large(budget, 50, 51);
+    CHECK_FALSE(too_large.keeping());           // decided before its first byte
+    CHECK(too_large.intact());                  // ... which is still replayable: nothing consumed
+    replay_buffer over_budget(budget, 100, 61); // 40 + 61 > 100
+    CHECK_FALSE(over_budget.keeping());
+    replay_buffer unknown(budget, 5, std::nullopt);
+    CHECK(unknown.keeping());
+    unknown.append("123456");
+    CHECK_FALSE(unknown.keeping());
+    CHECK_FALSE(replay_buffer().keeping());
+}
+
+TEST_CASE("bytes that bypassed the buffer make it give up", "[unit][replay_buffer]") {
+    replay_budget budget(100);
+    SECTION("a buffer that never kept the body") {
+        replay_buffer r(budget, 10, 1000);
+        r.bypassed(0);
+        CHECK(r.intact());
+        r.bypassed(600);
+        CHECK_FALSE(r.intact()); // not replayable although append() was never called
+        CHECK(r.appended() == 600);
+    }
+    SECTION("a buffer holding bytes") {
+        replay_buffer r(budget, 50, 40);
+        r.append("abc");
+        r.bypassed(1);
+        CHECK_FALSE(r.keeping());
+        CHECK_FALSE(r.intact());
+        CHECK(r.data().empty());
+        CHECK(budget.held() == 0);
+        CHECK(r.appended() == 4);
+    }
+}

@@ -32,7 +32,13 @@ public:
     /// Ends the body (the last HTTP chunk when chunked); also writes the header if not done yet.
     awaitable<error_code> finish();
 
+    /// Accounts for n body bytes the caller wrote to the stream itself (splice(2)): only after
+    /// write_header() or a write() completed, and only with a Content-Length header (no chunk
+    /// framing to add).
+    void sent_elsewhere(std::uint64_t n) noexcept { body_bytes_ += n; }
+
     bool header_written() const noexcept { return header_written_; }
+    /// Body bytes sent so far, through write() or sent_elsewhere().
     std::uint64_t body_bytes() const noexcept { return body_bytes_; }
 
 private:
@@ -61,8 +67,8 @@ struct response_relay_result {
 /// Streams the response whose header `rp` has read from upstream (rest of the body from
 /// `up`/`up_buffer`) to `down`, through `buffer`. The caller has already rewritten the header
 /// in rp.get() (hop-by-hop, keep-alive, framing). idle_timeout bounds each read and write.
-/// A Content-Length body of 1 MiB or more between two plain TCP streams is moved with
-/// splice(2) through a pipe (no copy through `buffer`); the deadlines are the same.
+/// A Content-Length body of k_splice_min_body or more between two plain TCP streams is moved
+/// with splice_exact (splice.hpp; no copy through `buffer`); the deadlines are the same.
 awaitable<response_relay_result> relay_response(any_stream& up, beast::flat_buffer& up_buffer,
                                                 http::response_parser<http::buffer_body>& rp,
                                                 any_stream& down, std::span<char> buffer,
