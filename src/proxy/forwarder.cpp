@@ -13,7 +13,6 @@
 #include "s3ha/proxy/plain_body_check.hpp"
 #include "s3ha/proxy/relay.hpp"
 #include "s3ha/proxy/replay_buffer.hpp"
-#include "s3ha/proxy/splice.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -472,43 +471,20 @@ awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_code&
     co_return n;
 }
 
-awaitable<error_code> forwarder::splice_body(request_state& st, upstream::connection& conn,
-                                             upstream_writer& writer, const splice_pipe& pipe) {
-    const auto& cfg = *ctx_.cfg;
-    st.log.debug("request body spliced from byte {} on ({} bytes)", st.bytes_in,
-                 st.body->remaining());
-    // The deadlines of the buffered path: read_body_piece's and the upstream_writer's.
-    const auto r =
-        co_await splice_exact(down_, conn.stream(), st.body->remaining(), pipe,
-                              cfg.server.body_read_timeout, cfg.routing.retries.idle_timeout);
-    st.body->consumed_elsewhere(r.received);
-    st.bytes_in += r.received;
-    st.replay.bypassed(r.received);
-    writer.sent_elsewhere(r.sent);
-    if (r.from_error) co_return st.body_read_failed(r.from_error);
-    co_return r.to_error;
-}
-
 awaitable<error_code> forwarder::send_body(request_state& st, upstream::connection& conn,
                                            upstream_writer& writer, const upstream_request& up) {
+    (void)conn;
     error_code ec;
     // Every mode goes through a body_transform: it verifies what it is fed and releases only
     // what may go upstream, holding the last byte back until the whole body is verified.
     std::optional<plain_body_check> plain;
     std::optional<aws_chunked_transform> chunked;
     body_transform* transform = nullptr;
-    // An unsigned plain Content-Length body between two plain TCP sockets may be spliced
-    // (splice_body) once it can no longer be replayed: nothing to verify but its length, so
-    // nothing is held back; a signed one must pass the hash check before its last byte goes.
-    bool may_splice = false;
-    std::optional<splice_pipe> pipe;
     if (up.mode == body_mode::plain) {
         std::optional<std::string> expected;
         if (st.auth && st.auth->payload == sigv4::payload_kind::sha256) {
             expected = st.auth->payload_hash;
         }
-        may_splice = !expected && st.body && up.content_length == st.body_length &&
-                     !down_.is_tls() && !conn.stream().is_tls();
         transform = &plain.emplace(st.body_length, std::move(expected));
     } else {
         std::optional<sigv4::chunk_signing_context> client_ctx;
@@ -543,14 +519,6 @@ awaitable<error_code> forwarder::send_body(request_state& st, upstream::connecti
             ec = transform->feed(piece);
         } else if (st.body_done()) {
             ec = transform->finish();
-        } else if (may_splice && !st.replay.keeping() && st.body->buffered() == 0 &&
-                   st.body->remaining() >= k_splice_min_body &&
-                   (pipe ? pipe->ok() : pipe.emplace().ok())) {
-            // Everything fed so far went upstream (flush() drained it, plain_body_check holds
-            // nothing back when unsigned): the rest bypasses the transform and the replay
-            // buffer, which gave up on this body anyway.
-            if (auto sec = co_await splice_body(st, conn, writer, *pipe)) co_return sec;
-            break;
         } else {
             const std::size_t n = co_await read_body_piece(st, ec);
             const std::string_view piece(buffer_.data(), n);

@@ -68,12 +68,6 @@ void replay_buffer::append(std::string_view bytes) {
     data_.append(bytes);
 }
 
-void replay_buffer::bypassed(std::uint64_t n) noexcept {
-    if (n == 0) return;
-    appended_ += n;
-    if (keeping_) give_up();
-}
-
 void replay_buffer::give_up() noexcept {
     keeping_ = false;
     std::string().swap(data_);

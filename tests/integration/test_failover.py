@@ -26,6 +26,7 @@ from harness.ports import free_port
 from harness.relay import TcpRelay
 from harness.s3util import (backend_bytes, backend_head, backend_keys, error_code,
                             http_status as exc_status)
+from harness.s3ha_log import wait_still
 from harness.s3util import sha256
 
 pytestmark = [pytest.mark.s3ha, pytest.mark.s3rver]
@@ -62,17 +63,8 @@ def _wait_log(p, pattern: str, timeout: float = 15.0) -> None:
 
 
 def _access_lines(p, marker: str) -> list[str]:
-    """The access-log lines containing marker, once the log has been still for 0.3 s: a request's
-    line is written just after its response went out, so the client may be faster than it."""
-    deadline = time.monotonic() + 5
-    size, still_since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        now_size = p.log_path.stat().st_size
-        if now_size != size:
-            size, still_since = now_size, time.monotonic()
-        elif time.monotonic() - still_since >= 0.3:
-            break
-        time.sleep(0.05)
+    """The access-log lines containing marker, once the log is still (wait_still)."""
+    wait_still(p.log_path)
     return [ln for ln in p.log_text().splitlines() if "[access]" in ln and marker in ln]
 
 

@@ -5,12 +5,10 @@ upstream, server.idle_timeout downstream) instead of waiting forever, never make
 look complete, and keep serving other requests. Also a download through the same path that
 completes is byte-identical.
 
-The upload direction: an unsigned (UNSIGNED-PAYLOAD, presigned) PUT larger than the replay buffer
-is spliced client -> backend once it cannot be replayed (the debug line "request body spliced"
-proves the path). It must store byte-identical data; a client that disconnects or stalls mid-body
-must leave no object on the backend (Swift; s3rver keeps a shorter one, see assert_not_committed)
-and s3ha must keep serving. Bodies that fit the replay buffer or are sha256-signed are never
-spliced.
+The upload direction: unsigned (UNSIGNED-PAYLOAD, presigned) and sha256-signed PUTs larger than
+the replay buffer (so they cannot be replayed) must store byte-identical data; a client that
+disconnects or stalls mid-body must leave no object on the backend (Swift; s3rver keeps a shorter
+one, see assert_not_committed) and s3ha must keep serving.
 """
 
 from __future__ import annotations
@@ -121,9 +119,8 @@ def test_client_not_reading_mid_download_is_cut_off_after_idle_timeout(big_objec
     assert r.status == 200 and p.process.alive
 
 
-# -- uploads: the spliced request body ------------------------------------------------------------
-UP_SIZE = 40 * MIB  # > the 8 MiB default replay buffer: spliced after the header's buffered bytes
-SPLICED = "request body spliced"
+# -- uploads larger than the replay buffer ---------------------------------------------------------
+UP_SIZE = 40 * MIB  # > the 8 MiB default replay buffer: not replayable once it has started
 
 
 def _up_blocks(n: int, base: bytes):
@@ -162,10 +159,6 @@ def _put(p, path: str, blocks, size: int, *, presigned: bool = False,
         conn.close()
 
 
-def _spliced(p) -> int:
-    return p.log_text().count(SPLICED)
-
-
 def _start_partial_put(p, path: str, sent: int) -> socket.socket:
     """A raw client: an UNSIGNED-PAYLOAD PUT header announcing UP_SIZE bytes, then `sent` bytes."""
     s = rawclient.sign_for(p, "PUT", path, payload_hash=UNSIGNED_PAYLOAD,
@@ -187,14 +180,14 @@ def _healthy(p, bucket: str) -> None:
     assert p.process.alive
 
 
-def test_large_unsigned_upload_is_spliced_and_byte_identical(backend, backend_bucket,
-                                                             proxy_factory):
+def test_large_unsigned_and_signed_uploads_are_byte_identical(backend, backend_bucket,
+                                                              proxy_factory):
     p = proxy_factory([backend], logging={"level": "debug"})
     base = os.urandom(MIB)
     n = UP_SIZE // MIB
     digest = hashlib.sha256(b"".join(_up_blocks(n, base))).hexdigest()
 
-    # Not spliced: a body that fits the replay buffer (it stays replayable) ...
+    # A body that fits the replay buffer (it stays replayable) ...
     small = b"".join(_up_blocks(4, base))
     status, body = _put(p, f"/{backend_bucket}/small", [small], len(small))
     assert status == 200, body[:500]
@@ -202,27 +195,25 @@ def test_large_unsigned_upload_is_spliced_and_byte_identical(backend, backend_bu
     status, body = _put(p, f"/{backend_bucket}/signed", _up_blocks(n, base), UP_SIZE,
                         payload_hash=digest)
     assert status == 200, body[:500]
-    assert _spliced(p) == 0
     assert backend_sha256(backend, backend_bucket, "small") == (hashlib.sha256(small).hexdigest(),
                                                                 len(small))
     assert backend_sha256(backend, backend_bucket, "signed") == (digest, UP_SIZE)
 
-    for i, presigned in enumerate((False, True)):
-        key = f"spliced-{'presigned' if presigned else 'unsigned'}"
+    for presigned in (False, True):
+        key = f"large-{'presigned' if presigned else 'unsigned'}"
         status, body = _put(p, f"/{backend_bucket}/{key}", _up_blocks(n, base), UP_SIZE,
                             presigned=presigned)
         assert status == 200, body[:500]
-        assert _spliced(p) == i + 1, "the upload did not take the splice path"
         assert backend_sha256(backend, backend_bucket, key) == (digest, UP_SIZE)
 
 
 @pytest.mark.parametrize("how", ["close", "reset"])
-def test_client_disconnecting_mid_spliced_upload_stores_nothing(backend, backend_bucket,
+def test_client_disconnecting_mid_large_upload_stores_nothing(backend, backend_bucket,
                                                                 proxy_factory, how):
     p = proxy_factory([backend], logging={"level": "debug"})
     key = f"cut-{how}"
     sock = _start_partial_put(p, f"/{backend_bucket}/{key}", 20 * MIB)
-    time.sleep(0.5)  # s3ha splices what arrived
+    time.sleep(0.5)  # s3ha forwards what arrived
     if how == "reset":
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
@@ -230,26 +221,31 @@ def test_client_disconnecting_mid_spliced_upload_stores_nothing(backend, backend
     while "client disconnected during the request body" not in p.log_text():
         assert time.monotonic() < deadline, "s3ha did not notice the client going away"
         time.sleep(0.1)
-    assert _spliced(p) == 1
     assert_not_committed(backend, backend_bucket, key, UP_SIZE)
     _healthy(p, backend_bucket)
 
 
-def test_client_stalling_mid_spliced_upload_is_cut_off_after_body_read_timeout(
+def test_client_stalling_mid_large_upload_is_cut_off_after_body_read_timeout(
         backend, backend_bucket, proxy_factory):
     p = proxy_factory([backend], logging={"level": "debug"}, server={"body_read_timeout": "2s"})
     key = "stalled"
     sock = _start_partial_put(p, f"/{backend_bucket}/{key}", 20 * MIB)
     t0 = time.monotonic()  # then nothing more: the connection stays open
+    # The read deadline closes the client connection (beast::tcp_stream closes the socket on a
+    # timeout), so the client sees the connection end; a 400 RequestTimeout, if one is written,
+    # must be the only answer.
     try:
         sock.settimeout(15)
         resp = rawhttp.read_response(rawhttp.Reader(sock), "PUT")
-        elapsed = time.monotonic() - t0
+        assert resp.status == 400 and resp.s3_code == "RequestTimeout", (resp.status,
+                                                                        resp.body[:300])
+    except rawhttp.Closed:
+        pass
     finally:
+        elapsed = time.monotonic() - t0
         sock.close()
-    assert resp.status == 400 and resp.s3_code == "RequestTimeout", (resp.status, resp.body[:300])
     assert elapsed < 2 + 8, f"cut off only after {elapsed:.1f}s (body_read_timeout 2s)"
     log = p.log_text()
-    assert _spliced(p) == 1 and "client too slow sending the body" in log
+    assert "client too slow sending the body" in log
     assert_not_committed(backend, backend_bucket, key, UP_SIZE)
     _healthy(p, backend_bucket)

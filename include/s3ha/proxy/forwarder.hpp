@@ -57,10 +57,6 @@ private:
     awaitable<error_code> send_body(request_state& st, upstream::connection& conn,
                                     class upstream_writer& writer, const upstream_request& up);
     awaitable<std::size_t> read_body_piece(request_state& st, error_code& ec);
-    /// Moves the rest of st.body (nothing of it buffered) from the client to conn with
-    /// splice(2), accounting it as read_body_piece and writer.write would; errors as theirs.
-    awaitable<error_code> splice_body(request_state& st, upstream::connection& conn,
-                                      class upstream_writer& writer, const class splice_pipe& pipe);
     /// read_fallback_on_404: a GET/HEAD object answered 404. Reads the (small) answer; when it
     /// is NoSuchKey and another backend may be tried, keeps it in st and returns retryable,
     /// else relays it.

@@ -32,13 +32,7 @@ public:
     /// Ends the body (the last HTTP chunk when chunked); also writes the header if not done yet.
     awaitable<error_code> finish();
 
-    /// Accounts for n body bytes the caller wrote to the stream itself (splice(2)): only after
-    /// write_header() or a write() completed, and only with a Content-Length header (no chunk
-    /// framing to add).
-    void sent_elsewhere(std::uint64_t n) noexcept { body_bytes_ += n; }
-
     bool header_written() const noexcept { return header_written_; }
-    /// Body bytes sent so far, through write() or sent_elsewhere().
     std::uint64_t body_bytes() const noexcept { return body_bytes_; }
 
 private:

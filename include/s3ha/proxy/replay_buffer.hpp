@@ -60,13 +60,6 @@ public:
     /// only counted. Exceeding max_size or the budget makes the buffer give up for good.
     void append(std::string_view bytes);
 
-    /// Records n body bytes that went upstream without passing through here (splice(2)): like
-    /// append() of bytes that cannot be held, so a buffer still keeping the body gives up.
-    void bypassed(std::uint64_t n) noexcept;
-
-    /// False once the buffer gave up or when it never kept anything (max_size 0, a known length
-    /// over max_size or over the budget): no body byte appended from then on can be replayed.
-    bool keeping() const noexcept { return keeping_; }
     /// True while every byte appended so far is held (the body can be replayed).
     bool intact() const noexcept { return data_.size() == appended_; }
     /// The bytes held (the whole body received so far when intact()).

@@ -51,8 +51,25 @@ class Transition:
     why: str
 
 
+def wait_still(log: Path, quiet: float = 0.3, timeout: float = 5.0) -> None:
+    """Returns once the log has not grown for `quiet` seconds (at most `timeout`): a request's
+    access line is written just after its response went out, so the client may be faster."""
+    deadline = time.monotonic() + timeout
+    size, still_since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now_size = log.stat().st_size
+        if now_size != size:
+            size, still_since = now_size, time.monotonic()
+        elif time.monotonic() - still_since >= quiet:
+            return
+        time.sleep(0.05)
+
+
 def access_lines(log: str | Path, resource_prefix: str = "") -> list[AccessLine]:
-    text = Path(log).read_text(errors="replace") if isinstance(log, Path) else log
+    """The access lines of a log text, or of a log file once it is still (wait_still)."""
+    if isinstance(log, Path):
+        wait_still(log)
+    text = log.read_text(errors="replace") if isinstance(log, Path) else log
     out = []
     for m in _ACCESS.finditer(text):
         if m["resource"].startswith(resource_prefix):
