@@ -8,6 +8,7 @@ import secrets
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -205,6 +206,15 @@ class S3haProcess:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def wait_log(self, text: str, timeout: float = 10.0) -> str:
+        """The log once it contains text (a line may be written just after the client saw the
+        effect it describes); AssertionError after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while text not in (log := self.log_text()):
+            assert time.monotonic() < deadline, f"s3ha never logged {text!r}"
+            time.sleep(0.1)
+        return log
 
     def __enter__(self):
         return self
