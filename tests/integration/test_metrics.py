@@ -317,3 +317,28 @@ def test_admin_token(two_backends, s3ha_factory):
     for path in ("/health", "/health/live", "/health/ready"):
         assert admin(proxy, "GET", path).status_code == 200, path
     assert token not in proxy.log_text()
+
+
+def test_backend_closing_idle_pooled_connections(two_backends, s3ha_factory):
+    """s3rver (Node) closes a keep-alive connection after 5 s idle. A bodiless request that gets
+    such a pooled connection is retried once on a new one (no liveness probe for it: counted as
+    retries_total{reason="stale_connection"}); a request with a body is probed first and so never
+    needs that retry. Every request succeeds, and the PUT stores its bytes."""
+    p = start_proxy(s3ha_factory, two_backends[:1], checks=(SLOW_CHECK,),
+                    server={"workers": 1})
+    c = client(p)
+
+    def stale() -> float:
+        return value(parse_metrics(scrape(p)), "s3ha_retries_total", reason="stale_connection")
+
+    assert c.get_object(Bucket=BUCKET, Key="seed")["Body"].read() == b"seed-bytes"
+    assert stale() == 0
+    time.sleep(6)  # the backend closes the pooled connection
+    assert c.get_object(Bucket=BUCKET, Key="seed")["Body"].read() == b"seed-bytes"
+    assert stale() == 1
+    time.sleep(6)
+    body = b"after-idle" * 100
+    c.put_object(Bucket=BUCKET, Key="after-idle", Body=body)
+    assert stale() == 1
+    got = two_backends[0].client().get_object(Bucket=BUCKET, Key="after-idle")["Body"].read()
+    assert got == body
