@@ -639,8 +639,6 @@ void parse_server(context& ctx, map_reader r, server_config& s) {
     r.get_duration("body_read_timeout", s.body_read_timeout, k_nonzero);
     r.get_size("max_aws_chunk_size", s.max_aws_chunk_size, 8ULL << 10, 1ULL << 30);
     r.get_bool("allow_anonymous", s.allow_anonymous);
-    r.get_enum("cpu_scheduling", s.scheduling,
-               {{"batch", cpu_scheduling::batch}, {"normal", cpu_scheduling::normal}});
     {
         map_reader t = r.sub("tls");
         t.get_string("cert_file", s.tls.cert_file);

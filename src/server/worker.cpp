@@ -2,13 +2,7 @@
 
 #include "s3ha/core/log_scope.hpp"
 
-#include <fmt/format.h>
-
-#include <pthread.h>
-#include <sched.h>
-
 #include <exception>
-#include <system_error>
 
 namespace s3ha {
 
@@ -56,26 +50,6 @@ net::ip::tcp::endpoint worker::bind(const net::ip::tcp::endpoint& ep) {
     return bound;
 }
 
-namespace {
-
-/// Names the calling thread (top -H, /proc/PID/task/*/comm) and applies server.cpu_scheduling.
-/// Switching between SCHED_OTHER and SCHED_BATCH needs no privilege; if the kernel or a seccomp
-/// profile refuses, the worker runs with the default policy and says so.
-void set_up_worker_thread(unsigned id, cpu_scheduling policy, const log_scope& log) {
-    const std::string name = fmt::format("s3ha-worker-{}", id).substr(0, 15); // kernel limit
-    ::pthread_setname_np(::pthread_self(), name.c_str());
-    if (policy != cpu_scheduling::batch) return;
-    sched_param param{};
-    param.sched_priority = 0;
-    if (int rc = ::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &param); rc != 0) {
-        log.warn("worker {}: cannot set cpu_scheduling batch (SCHED_BATCH): {}; running with "
-                 "the default policy",
-                 id, std::error_code(rc, std::system_category()).message());
-    }
-}
-
-} // namespace
-
 void worker::start(std::function<void()> done) {
     net::co_spawn(ioc_, listener_->run(), [this](const std::exception_ptr& e) {
         if (!e) return;
@@ -87,9 +61,6 @@ void worker::start(std::function<void()> done) {
         }
     });
     thread_ = std::thread([this, done = std::move(done)] {
-        set_up_worker_thread(ctx_.worker_id, ctx_.cfg->server.scheduling,
-                             log_scope(ctx_.log.get(),
-                                       ctx_.cfg->logging.format == log_format::json, "-", {}));
         ioc_.run();
         if (done) done();
     });

@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
@@ -361,29 +360,3 @@ def test_backend_down_gives_503_service_unavailable_with_retry_after(proxy_facto
         assert p.process.alive
     finally:
         b.stop()
-
-
-# -- worker threads: names and server.cpu_scheduling --------------------------------------------
-SCHED_OTHER, SCHED_BATCH = 0, 3  # <sched.h>
-
-
-def _worker_threads(p) -> dict[str, int]:
-    """comm -> scheduling policy (field 41 of /proc/PID/task/TID/stat) of s3ha's worker threads."""
-    out = {}
-    for task in Path(f"/proc/{p.process.pid}/task").iterdir():
-        comm = (task / "comm").read_text().strip()
-        if comm.startswith("s3ha-worker-"):
-            stat = (task / "stat").read_text()
-            out[comm] = int(stat[stat.rindex(")") + 2:].split()[38])  # fields after "(comm)"
-    return out
-
-
-@pytest.mark.parametrize("setting, policy", [(None, SCHED_BATCH), ("batch", SCHED_BATCH),
-                                             ("normal", SCHED_OTHER)])
-def test_worker_threads_are_named_and_scheduled_as_configured(setting, policy, s3rver_backend,
-                                                               proxy_factory):
-    server = {"workers": 3} | ({"cpu_scheduling": setting} if setting else {})
-    p = proxy_factory([s3rver_backend], server=server)
-    _still_serves(p)
-    assert _worker_threads(p) == {f"s3ha-worker-{i}": policy for i in range(3)}
-    assert "cpu_scheduling" not in p.process.log_tail(200)  # no "cannot set" warning

@@ -101,7 +101,6 @@ TEST_CASE("the example configuration loads and documents the defaults", "[unit][
     CHECK(c.server.body_read_timeout == 60s);
     CHECK(c.server.max_aws_chunk_size == 16u * 1024 * 1024);
     CHECK_FALSE(c.server.allow_anonymous);
-    CHECK(c.server.scheduling == cpu_scheduling::batch);
     CHECK_FALSE(c.server.tls.enabled());
     CHECK(c.admin.listen.to_string() == "127.0.0.1:9001");
     CHECK(c.admin.token.empty());
@@ -223,7 +222,6 @@ server:
   max_header_size: 1048576
   max_aws_chunk_size: 8 KiB
   allow_anonymous: true
-  cpu_scheduling: normal
 routing:
   policy: weighted
   failback: manual
@@ -243,7 +241,6 @@ logging: {level: debug, format: json, access_log: false}
     CHECK(c.server.max_header_size == 1048576);
     CHECK(c.server.max_aws_chunk_size == 8192);
     CHECK(c.server.allow_anonymous);
-    CHECK(c.server.scheduling == cpu_scheduling::normal);
     const backend_config& b = c.backends[0];
     CHECK(b.region == "eu-west-1");
     CHECK(b.priority == 7);

@@ -31,12 +31,6 @@ struct server_tls_config {
     bool enabled() const { return !cert_file.empty(); }
 };
 
-/// How the worker threads ask the kernel to schedule them (server.cpu_scheduling).
-/// batch: SCHED_BATCH, no wake-up preemption: a worker woken by a packet waits for the running
-/// task's time slice instead of interrupting it, so it wakes less often and handles more events
-/// per wake-up on a busy machine. normal: SCHED_OTHER, the kernel's default.
-enum class cpu_scheduling { batch, normal };
-
 struct server_config {
     listen_address listen{"0.0.0.0", 9000};
     unsigned workers = 0; ///< as configured; 0 = number of cores, see worker_count()
@@ -49,7 +43,6 @@ struct server_config {
     milliseconds body_read_timeout{60'000};
     std::uint64_t max_aws_chunk_size = 16ULL * 1024 * 1024;
     bool allow_anonymous = false;
-    cpu_scheduling scheduling = cpu_scheduling::batch;
     server_tls_config tls;
 
     /// workers, or std::thread::hardware_concurrency() (at least 1) when workers is 0.
