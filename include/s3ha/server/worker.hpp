@@ -58,7 +58,10 @@ public:
     void join();
 
 private:
-    net::io_context ioc_{1};
+    /// One thread runs it; every socket of the worker is used only on that thread, so the
+    /// reactor's per-socket locks are off (UNSAFE_IO). Posting to it from another thread (stop,
+    /// reload) stays safe: the scheduler's own lock is kept.
+    net::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     proxy::proxy_context ctx_;
     std::optional<listener> listener_;
     net::ssl::context* server_tls_;
