@@ -17,7 +17,7 @@ import statistics
 import sys
 from pathlib import Path
 
-TARGETS = ("direct", "haproxy", "s3ha")
+TARGETS = ("direct", "haproxy", "floor", "s3ha")
 
 
 def presign(endpoint: str, access_key: str, secret_key: str, region: str, method: str,
@@ -133,13 +133,13 @@ def report(raw: Path) -> str:
         f"{meta.get('curl_version', '?')}.",
         f"- Small GET: 4 KiB object, `wrk {meta.get('wrk_args', '?')}` after a "
         f"{meta.get('wrk_warmup', '?')} warm-up, the same presigned URL (path and query) for "
-        f"all three targets.",
+        f"all targets.",
         f"- Large: {large} MiB object, `curl` to /dev/null (GET) and `curl -T` (PUT, "
         f"`Expect:` disabled), median of {meta.get('large_runs', '?')} runs (min-max in "
         f"brackets). Backend nginx serves from / writes to tmpfs (`dav_methods PUT`).",
         "",
-        "| | direct (nginx) | HAProxy | s3ha |",
-        "|---|---:|---:|---:|",
+        "| | direct (nginx) | HAProxy | Asio floor | s3ha |",
+        "|---|---:|---:|---:|---:|",
     ]
 
     def row(name: str, cells: list[str]) -> None:
@@ -177,10 +177,13 @@ def report(raw: Path) -> str:
             cell += f" ({len(d['failed'])} failed: {','.join(d['failed'])})"
         return cell
 
-    row(f"{large} MiB GET (MiB/s)", [xfer_cell(get[t]) for t in TARGETS])
-    row(f"{large} MiB PUT (MiB/s)", [xfer_cell(put[t]) for t in TARGETS])
+    def large_cells(d: dict) -> list[str]:
+        return [("n/a" if t == "floor" else xfer_cell(d[t])) for t in TARGETS]
+
+    row(f"{large} MiB GET (MiB/s)", large_cells(get))
+    row(f"{large} MiB PUT (MiB/s)", large_cells(put))
     row("peak RSS, VmHWM (MiB)", [
-        "n/a", _f(_kib_to_mib(meta.get("haproxy_vmhwm_kib")), ",.1f"),
+        "n/a", _f(_kib_to_mib(meta.get("haproxy_vmhwm_kib")), ",.1f"), "n/a",
         _f(_kib_to_mib(meta.get("s3ha_vmhwm_kib")), ",.1f")])
 
     def w(t, k):
@@ -203,7 +206,11 @@ def report(raw: Path) -> str:
     lines += ["", "For context (not goals): HAProxy / direct req/s "
               f"{_f(_ratio(w('haproxy', 'rps'), w('direct', 'rps')), '.2f')}, "
               f"GET {_f(_ratio(med(get['haproxy']), med(get['direct'])), '.2f')}, "
-              f"PUT {_f(_ratio(med(put['haproxy']), med(put['direct'])), '.2f')}."]
+              f"PUT {_f(_ratio(med(put['haproxy']), med(put['direct'])), '.2f')}. "
+              "Asio floor / HAProxy req/s "
+              f"{_f(_ratio(w('floor', 'rps'), w('haproxy', 'rps')), '.2f')} (bench/relay_floor.cpp: "
+              "a relay built like s3ha that does no per-request work; s3ha's cost above it is "
+              "its own per-request work)."]
     notes = meta.get("notes", "")
     if notes:
         lines += ["", "Notes: " + notes]

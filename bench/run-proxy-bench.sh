@@ -6,7 +6,8 @@
 #                                                  and wrk with apt if they are missing)
 # Environment (defaults in brackets):
 #   S3HA_BIN=PATH        s3ha binary to measure [build it: BUILD_DIR=build-release BUILD_TYPE=Release]
-#   BENCH_TARGETS        which targets to run [direct,haproxy,s3ha]
+#   BENCH_TARGETS        which targets to run [direct,haproxy,floor,s3ha]; floor = the Asio relay
+#                        floor (bench/relay_floor.cpp), small GETs only
 #   BENCH_WORKERS        nginx worker processes = HAProxy nbthread = s3ha workers [2]
 #   WRK_THREADS [2]  WRK_CONNS [64]  WRK_DURATION [15s]  WRK_WARMUP [5s]
 #   LARGE_MIB [1024]     size of the large object;  LARGE_RUNS [3]  GET and PUT runs per target
@@ -23,7 +24,7 @@ repo=$PWD
 # shellcheck source=scripts/lib/procs.sh
 source scripts/lib/procs.sh
 
-targets=${BENCH_TARGETS:-direct,haproxy,s3ha}
+targets=${BENCH_TARGETS:-direct,haproxy,floor,s3ha}
 workers=${BENCH_WORKERS:-2}
 wrk_threads=${WRK_THREADS:-2}
 wrk_conns=${WRK_CONNS:-64}
@@ -179,6 +180,21 @@ EOF
     haproxy_url=http://127.0.0.1:$haproxy_port
 fi
 
+# -- the Asio relay floor: what a minimal relay built like s3ha costs (bench/relay_floor.cpp) ----
+floor_url=
+floor_pid=
+if wants floor; then
+    floor_port=$(procs_free_port 0)
+    if g++ -std=c++20 -O2 -o "$work/relay_floor" bench/relay_floor.cpp -pthread >"$work/relay_floor.log" 2>&1; then
+        procs_start floor "$work/relay_floor.log" "$work/relay_floor" "$floor_port" "$nginx_port" "$workers"
+        floor_pid=$PROCS_PID
+        procs_wait_http "http://127.0.0.1:$floor_port/health" "$floor_pid" 10 relay_floor "$work/relay_floor.log"
+        floor_url=http://127.0.0.1:$floor_port
+    else
+        note "bench/relay_floor.cpp did not compile ($(head -n 1 "$work/relay_floor.log")): floor not measured."
+    fi
+fi
+
 # -- s3ha: verifies the client's SigV4, re-signs for the backend (nginx ignores auth) ------------
 s3ha_url=
 s3ha_pid=
@@ -218,16 +234,16 @@ EOF
 fi
 
 # Presigned URLs (7-day expiry), generated for the s3ha endpoint; direct and HAProxy get the same
-# path and query (nginx ignores them), so all three targets see the same request bytes.
+# path and query (nginx ignores them), so all targets see the same request bytes.
 sign_host=${s3ha_url:-http://127.0.0.1:1}
 presign() { run_client /usr/bin/python3 bench/proxy_bench.py presign "$sign_host" "$access_key" "$secret_key" "$region" "$1" "$bucket" "$2"; }
 small_pq=$(presign GET small-4k | sed 's|^http://[^/]*||')
 large_pq=$(presign GET large | sed 's|^http://[^/]*||')
 put_pq=$(presign PUT upload | sed 's|^http://[^/]*||')
 
-declare -A base_url=([direct]=$direct [haproxy]=$haproxy_url [s3ha]=$s3ha_url)
+declare -A base_url=([direct]=$direct [haproxy]=$haproxy_url [floor]=$floor_url [s3ha]=$s3ha_url)
 active=()
-for t in direct haproxy s3ha; do
+for t in direct haproxy floor s3ha; do
     wants "$t" && [[ -n ${base_url[$t]} ]] && active+=("$t")
 done
 
@@ -273,7 +289,7 @@ perf_stop() {
 # how much of the two shared cores each proxy needs, independent of how wrk and nginx fare.
 proxy_cpu_ticks() {
     local pid
-    case $1 in s3ha) pid=$s3ha_pid ;; haproxy) pid=${haproxy_pid:-} ;; *) return 0 ;; esac
+    case $1 in s3ha) pid=$s3ha_pid ;; haproxy) pid=${haproxy_pid:-} ;; floor) pid=$floor_pid ;; *) return 0 ;; esac
     [[ -n $pid ]] || return 0
     awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || true
 }
@@ -294,6 +310,7 @@ done
 # -- large objects: GET to /dev/null and PUT from the tmpfs file, curl ---------------------------
 cat "$large_file" >/dev/null # in the page cache before the first run
 for t in "${active[@]}"; do
+    [[ $t != floor ]] || continue # the floor is a small-GET reference only
     perf_start "$t" large
     for ((i = 1; i <= large_runs; i++)); do
         get=$(run_client curl -s -o /dev/null --max-time 300 \

@@ -1,0 +1,129 @@
+// The "Asio floor" of the data-path benchmark (run-proxy-bench.sh, target `floor`): the least an
+// HTTP/1.1 relay built like s3ha (Boost.Asio, C++20 coroutines, one io_context per worker thread,
+// SO_REUSEPORT listeners, one keep-alive upstream connection per client connection) can cost per
+// request on this machine. It parses nothing but the end of the header and Content-Length, checks
+// no signature and has no deadlines, pool, metrics or logs: what s3ha costs above it is s3ha's own
+// per-request work. A measuring tool, not a proxy: GET/HEAD without a request body only.
+//
+// Usage: relay_floor LISTEN_PORT UPSTREAM_PORT WORKERS   (everything on 127.0.0.1)
+#include <utility> // before the Asio coroutine headers (g++ 12)
+
+#include <boost/asio.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using executor = net::io_context::executor_type;
+using socket_t = net::basic_stream_socket<tcp, executor>;
+using acceptor_t = net::basic_socket_acceptor<tcp, executor>;
+template <class T> using awaitable = net::awaitable<T, executor>;
+constexpr auto use_awaitable = net::use_awaitable_t<executor>{};
+
+namespace {
+
+unsigned short upstream_port = 0;
+
+/// Length of the header section (through the blank line) in buf, or 0 while incomplete.
+std::size_t header_length(std::string_view buf) {
+    const auto end = buf.find("\r\n\r\n");
+    return end == std::string_view::npos ? 0 : end + 4;
+}
+
+/// The Content-Length of a response header section (0 when absent).
+std::size_t content_length(std::string_view header) {
+    for (std::size_t pos = header.find("\r\n"); pos != std::string_view::npos;
+         pos = header.find("\r\n", pos + 2)) {
+        constexpr std::string_view name = "content-length:";
+        const auto line = header.substr(pos + 2, name.size());
+        if (line.size() == name.size() &&
+            std::equal(line.begin(), line.end(), name.begin(),
+                       [](char a, char b) { return (a | 0x20) == b; })) {
+            return std::strtoull(header.data() + pos + 2 + name.size(), nullptr, 10);
+        }
+    }
+    return 0;
+}
+
+/// Reads into buf[used..] until a whole header section is there; returns its length.
+awaitable<std::size_t> read_header(socket_t& s, std::vector<char>& buf, std::size_t& used) {
+    for (;;) {
+        if (auto n = header_length({buf.data(), used})) co_return n;
+        if (used == buf.size()) throw std::runtime_error("header too large");
+        used += co_await s.async_read_some(net::buffer(buf.data() + used, buf.size() - used),
+                                           use_awaitable);
+    }
+}
+
+awaitable<void> relay(socket_t down) {
+    down.set_option(tcp::no_delay(true));
+    socket_t up(down.get_executor());
+    co_await up.async_connect({net::ip::make_address_v4("127.0.0.1"), upstream_port},
+                              use_awaitable);
+    up.set_option(tcp::no_delay(true));
+    std::vector<char> req(16 * 1024);
+    std::vector<char> resp(64 * 1024);
+    std::size_t req_used = 0;
+    for (;;) {
+        const auto req_len = co_await read_header(down, req, req_used);
+        const bool head_request = std::string_view(req.data(), 5) == "HEAD ";
+        co_await net::async_write(up, net::buffer(req.data(), req_len), use_awaitable);
+        req_used -= req_len; // a pipelined next request moves to the front
+        std::copy_n(req.data() + req_len, req_used, req.data());
+
+        std::size_t used = 0;
+        const auto head_len = co_await read_header(up, resp, used);
+        std::size_t left =
+            head_request ? 0 : content_length({resp.data(), head_len}) + head_len - used;
+        co_await net::async_write(down, net::buffer(resp.data(), used), use_awaitable);
+        while (left > 0) { // a body bigger than the first read: relay it piece by piece
+            const auto n = co_await up.async_read_some(
+                net::buffer(resp.data(), std::min(left, resp.size())), use_awaitable);
+            co_await net::async_write(down, net::buffer(resp.data(), n), use_awaitable);
+            left -= n;
+        }
+    }
+}
+
+awaitable<void> accept_loop(acceptor_t acceptor) {
+    for (;;) {
+        auto s = co_await acceptor.async_accept(use_awaitable);
+        net::co_spawn(acceptor.get_executor(), relay(std::move(s)), net::detached);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 4) {
+        std::fputs("usage: relay_floor LISTEN_PORT UPSTREAM_PORT WORKERS\n", stderr);
+        return 2;
+    }
+    const auto port = static_cast<unsigned short>(std::atoi(argv[1]));
+    upstream_port = static_cast<unsigned short>(std::atoi(argv[2]));
+    const int workers = std::max(1, std::atoi(argv[3]));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < workers; ++i) {
+        threads.emplace_back([port] {
+            net::io_context ioc{1};
+            acceptor_t acceptor(ioc.get_executor());
+            const tcp::endpoint ep(net::ip::make_address_v4("127.0.0.1"), port);
+            acceptor.open(ep.protocol());
+            acceptor.set_option(net::socket_base::reuse_address(true));
+            acceptor.set_option(
+                net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+            acceptor.bind(ep);
+            acceptor.listen(net::socket_base::max_listen_connections);
+            net::co_spawn(ioc, accept_loop(std::move(acceptor)), net::detached);
+            ioc.run();
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+}
