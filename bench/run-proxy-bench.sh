@@ -188,8 +188,13 @@ if wants floor; then
     if g++ -std=c++20 -O2 -o "$work/relay_floor" bench/relay_floor.cpp -pthread >"$work/relay_floor.log" 2>&1; then
         procs_start floor "$work/relay_floor.log" "$work/relay_floor" "$floor_port" "$nginx_port" "$workers"
         floor_pid=$PROCS_PID
-        procs_wait_http "http://127.0.0.1:$floor_port/health" "$floor_pid" 10 relay_floor "$work/relay_floor.log"
-        floor_url=http://127.0.0.1:$floor_port
+        if procs_wait_http "http://127.0.0.1:$floor_port/health" "$floor_pid" 10 relay_floor "$work/relay_floor.log"; then
+            floor_url=http://127.0.0.1:$floor_port
+        else
+            note "the Asio floor relay did not start: floor not measured."
+            procs_stop "$floor_pid"
+            floor_pid=
+        fi
     else
         note "bench/relay_floor.cpp did not compile ($(head -n 1 "$work/relay_floor.log")): floor not measured."
     fi
@@ -233,8 +238,8 @@ EOF
     fi
 fi
 
-# Presigned URLs (7-day expiry), generated for the s3ha endpoint; direct and HAProxy get the same
-# path and query (nginx ignores them), so all targets see the same request bytes.
+# Presigned URLs (7-day expiry), generated for the s3ha endpoint; direct, HAProxy and the floor get
+# the same path and query (nginx ignores them), so all targets see the same request bytes.
 sign_host=${s3ha_url:-http://127.0.0.1:1}
 presign() { run_client /usr/bin/python3 bench/proxy_bench.py presign "$sign_host" "$access_key" "$secret_key" "$region" "$1" "$bucket" "$2"; }
 small_pq=$(presign GET small-4k | sed 's|^http://[^/]*||')
