@@ -2,7 +2,7 @@
 
 #include "s3ha/core/strings.hpp"
 
-#include <array>
+#include <algorithm>
 #include <boost/beast/core/string.hpp>
 #include <string>
 #include <vector>
@@ -23,6 +23,21 @@ template <class F> void for_each_list_element(std::string_view value, F&& f) {
     }
 }
 
+bool is_hop_by_hop(http::field f) {
+    switch (f) {
+    case http::field::connection:
+    case http::field::proxy_connection:
+    case http::field::keep_alive:
+    case http::field::te:
+    case http::field::trailer:
+    case http::field::transfer_encoding:
+    case http::field::upgrade:
+    case http::field::proxy_authorization:
+    case http::field::proxy_authenticate: return true;
+    default: return false;
+    }
+}
+
 } // namespace
 
 void strip_hop_by_hop(http::fields& fields) {
@@ -33,21 +48,14 @@ void strip_hop_by_hop(http::fields& fields) {
         for_each_list_element(it->value(),
                               [&](std::string_view token) { named.emplace_back(token); });
     }
-    static constexpr std::array fixed = {
-        http::field::connection,
-        http::field::proxy_connection,
-        http::field::keep_alive,
-        http::field::te,
-        http::field::trailer,
-        http::field::transfer_encoding,
-        http::field::upgrade,
-        http::field::proxy_authorization,
-        http::field::proxy_authenticate,
-    };
-    for (auto f : fixed)
-        fields.erase(f);
-    for (const auto& name : named)
-        fields.erase(name);
+    // One pass over the fields (runs twice per request): cheaper than a tree lookup per name.
+    for (auto it = fields.begin(); it != fields.end();) {
+        const bool named_by_connection =
+            std::any_of(named.begin(), named.end(), [&](const std::string& n) {
+                return boost::beast::iequals(it->name_string(), n);
+            });
+        it = is_hop_by_hop(it->name()) || named_by_connection ? fields.erase(it) : std::next(it);
+    }
 }
 
 bool via_contains(const http::fields& fields, std::string_view pseudonym) {

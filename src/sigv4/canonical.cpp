@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <utility>
 
 namespace s3ha::sigv4 {
@@ -57,14 +58,28 @@ bool starts_with_icase(std::string_view s, std::string_view prefix) {
     return true;
 }
 
+// Position of the first '%' (or '+' when plus_as_space) at or after `from`; s.size() if none.
+// memchr: names, values and paths are mostly long runs of plain bytes (a signature is 64).
+std::size_t find_escape(std::string_view s, std::size_t from, bool plus_as_space) {
+    const char* begin = s.data() + from;
+    std::size_t end = s.size();
+    if (const void* pct = std::memchr(begin, '%', end - from)) {
+        end = static_cast<std::size_t>(static_cast<const char*>(pct) - s.data());
+    }
+    if (plus_as_space) {
+        if (const void* plus = std::memchr(begin, '+', end - from)) {
+            end = static_cast<std::size_t>(static_cast<const char*>(plus) - s.data());
+        }
+    }
+    return end;
+}
+
 // Appends the percent-decoded s to out; false on a malformed escape. Copies runs of plain bytes
 // in one go: most names, values and paths have few escapes.
 bool append_decoded(std::string& out, std::string_view s, bool plus_as_space) {
     std::size_t i = 0;
     while (i < s.size()) {
-        std::size_t run = i;
-        while (run < s.size() && s[run] != '%' && !(plus_as_space && s[run] == '+'))
-            ++run;
+        const std::size_t run = find_escape(s, i, plus_as_space);
         out.append(s.data() + i, run - i);
         if (run == s.size()) break;
         if (s[run] == '+') {
@@ -83,10 +98,7 @@ bool append_decoded(std::string& out, std::string_view s, bool plus_as_space) {
 }
 
 bool needs_decoding(std::string_view s, bool plus_as_space) {
-    for (char c : s) {
-        if (c == '%' || (plus_as_space && c == '+')) return true;
-    }
-    return false;
+    return find_escape(s, 0, plus_as_space) != s.size();
 }
 
 // One query parameter, encoded the canonical way.
@@ -100,8 +112,33 @@ bool less_param(const query_param& a, const query_param& b) {
     return a.value < b.value;
 }
 
+int upper_hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// True when decoding then encoding raw gives raw back: it has only unreserved bytes and escapes
+// in upper-case hex of bytes that stay escaped. What SDKs send is in this form, so the usual
+// query needs one scan and one copy instead of a decode and an encode.
+bool is_canonically_encoded(std::string_view raw) {
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (k_unreserved[static_cast<unsigned char>(raw[i])]) continue;
+        if (raw[i] != '%' || i + 2 >= raw.size()) return false;
+        const int hi = upper_hex_digit(raw[i + 1]);
+        const int lo = upper_hex_digit(raw[i + 2]);
+        if (hi < 0 || lo < 0 || k_unreserved[static_cast<unsigned>((hi << 4) | lo)]) return false;
+        i += 2;
+    }
+    return true;
+}
+
 // Canonical (decode then encode) form of one query name or value, appended to out.
 bool append_canonical_component(std::string& out, std::string_view raw, std::string& scratch) {
+    if (is_canonically_encoded(raw)) {
+        out.append(raw);
+        return true;
+    }
     if (!needs_decoding(raw, true)) {
         append_uri_encoded(out, raw, true);
         return true;
@@ -154,6 +191,9 @@ std::optional<std::string_view> percent_decode_view(std::string_view s, bool plu
 }
 
 bool query_name_is(std::string_view raw_name, std::string_view name) {
+    // Decoding never lengthens a name, and most names have nothing to decode.
+    if (raw_name.size() < name.size()) return false;
+    if (!needs_decoding(raw_name, true)) return raw_name == name;
     std::string scratch;
     auto decoded = percent_decode_view(raw_name, true, scratch);
     return decoded && *decoded == name;

@@ -114,15 +114,14 @@ errc parse_presigned(std::string_view query, auth_inputs& in) {
     in.kind = auth_kind::presigned;
     bool have[6] = {};
     bool bad = false;
+    std::string name_buf;
     for_each_query_param(query, [&](std::string_view raw_name, std::string_view raw_value) {
-        int idx = -1;
-        for (int i = 0; i < 6; ++i) {
-            if (query_name_is(raw_name, names[i])) {
-                idx = i;
-                break;
-            }
-        }
-        if (idx < 0) return true;
+        // Names compare decoded, as S3 reads them; one with a bad escape is none of ours.
+        const auto name = percent_decode_view(raw_name, true, name_buf);
+        if (!name) return true;
+        const auto* found = std::find(std::begin(names), std::end(names), *name);
+        if (found == std::end(names)) return true;
+        const auto idx = static_cast<int>(found - std::begin(names));
         // A view of the query itself unless the value has escapes (then decoded into buf).
         std::string& store = idx == 0 ? algorithm_buf : in.buf[idx - 1];
         auto value = percent_decode_view(raw_value, true, store);
@@ -226,14 +225,16 @@ struct query_auth_presence {
 
 query_auth_presence find_query_auth(std::string_view query) {
     query_auth_presence p;
+    std::string name_buf;
     for_each_query_param(query, [&](std::string_view raw_name, std::string_view) {
-        if (query_name_is(raw_name, "X-Amz-Algorithm") ||
-            query_name_is(raw_name, "X-Amz-Credential") ||
-            query_name_is(raw_name, "X-Amz-Signature")) {
+        const auto name = percent_decode_view(raw_name, true, name_buf);
+        if (!name) return true;
+        if (*name == "X-Amz-Algorithm" || *name == "X-Amz-Credential" ||
+            *name == "X-Amz-Signature") {
             p.v4 = true;
             return false;
         }
-        if (query_name_is(raw_name, "Signature")) p.v2 = true;
+        if (*name == "Signature") p.v2 = true;
         return true;
     });
     return p;

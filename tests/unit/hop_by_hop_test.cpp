@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
 namespace http = boost::beast::http;
 using namespace s3ha::proxy;
 
@@ -28,6 +31,25 @@ TEST_CASE("hop-by-hop headers and Connection-named headers are removed", "[unit]
     CHECK(f["x-amz-meta-keep"] == "yes");
     CHECK(f[http::field::content_type] == "text/plain");
     CHECK(f[http::field::content_length] == "5");
+}
+
+TEST_CASE("stripping keeps the other headers, repeats included, in order", "[unit][proxy]") {
+    http::fields f;
+    f.insert("X-A", "1");
+    f.insert(http::field::proxy_connection, "keep-alive");
+    f.insert(http::field::connection, "x-hop");
+    f.insert("X-Hop", "1");
+    f.insert("X-A", "2");
+    f.insert(http::field::trailer, "x-amz-checksum-crc32");
+    f.insert("x-hop", "2");
+    f.insert(http::field::proxy_authenticate, "Basic");
+    f.insert(http::field::connection, "close");
+    f.insert("X-B", "3");
+    strip_hop_by_hop(f);
+    std::vector<std::string> left;
+    for (const auto& field : f)
+        left.push_back(std::string(field.name_string()) + "=" + std::string(field.value()));
+    CHECK(left == std::vector<std::string>{"X-A=1", "X-A=2", "X-B=3"});
 }
 
 TEST_CASE("Via loop detection finds our own pseudonym only", "[unit][proxy]") {

@@ -9,6 +9,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
 using namespace s3ha::sigv4;
 using s3ha::sigv4::test::make_request;
 using namespace std::chrono_literals;
@@ -34,6 +37,21 @@ TEST_CASE("percent_decode accepts both hex cases and rejects bad escapes", "[uni
     CHECK_FALSE(percent_decode("abc%", false));
     CHECK_FALSE(percent_decode("%zz", false));
     CHECK_FALSE(percent_decode("%2g", true));
+}
+
+TEST_CASE("query_name_is compares the name as S3 decodes it", "[unit][sigv4]") {
+    CHECK(query_name_is("X-Amz-Date", "X-Amz-Date"));
+    CHECK(query_name_is("X%2DAmz-Date", "X-Amz-Date"));
+    CHECK(query_name_is("%58-Amz-Date", "X-Amz-Date"));
+    CHECK(query_name_is("a+b", "a b"));
+    CHECK(query_name_is("a%2Bb", "a+b"));
+    CHECK_FALSE(query_name_is("a+b", "a+b")); // '+' is a space
+    CHECK_FALSE(query_name_is("X-Amz-Dat", "X-Amz-Date"));
+    CHECK_FALSE(query_name_is("X-Amz-Dates", "X-Amz-Date"));
+    CHECK_FALSE(query_name_is("x-amz-date", "X-Amz-Date")); // case matters
+    CHECK_FALSE(query_name_is("X%2DAmz-Dat", "X-Amz-Date"));
+    CHECK_FALSE(query_name_is("X%2", "X-")); // a bad escape matches nothing
+    CHECK(query_name_is("", ""));
 }
 
 TEST_CASE("split_target handles origin-form and absolute-form", "[unit][sigv4]") {
@@ -100,6 +118,36 @@ TEST_CASE("canonical_query: decode, encode, sort", "[unit][sigv4]") {
     CHECK(canonical_query("X-Amz-Signature=abc&b=1&X-Amz-Signature=def", true) == "b=1");
     CHECK_FALSE(canonical_query("a=%zz"));
     CHECK_FALSE(canonical_query("%g0=1"));
+    // Already canonical (what SDKs send) is kept as is; anything else is decoded and re-encoded.
+    CHECK(canonical_query("c=a%2Fb%20c%E1%88%B4") == "c=a%2Fb%20c%E1%88%B4");
+    CHECK(canonical_query("c=a%2fb") == "c=a%2Fb");
+    CHECK(canonical_query("c=%41%7e") == "c=A~");
+    CHECK(canonical_query("X%2DAmz-Signature=abc&b=1", true) == "b=1");
+    CHECK_FALSE(canonical_query("c=a%2"));
+    CHECK_FALSE(canonical_query("c=%"));
+    CHECK_FALSE(canonical_query("c=%2G"));
+}
+
+TEST_CASE("canonical_query of one value is uri_encode(percent_decode(value))", "[unit][sigv4]") {
+    // Every string of up to 4 characters over an alphabet with the interesting cases: escapes
+    // in both hex cases, of reserved and unreserved bytes, '+', '/', ' ' and a truncated '%'.
+    const std::string_view alphabet = "aZ-%2fF7E+/ ";
+    std::vector<std::string> values{""};
+    for (int len = 0; len < 4; ++len) {
+        const auto n = values.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            if (values[i].size() != static_cast<std::size_t>(len)) continue;
+            for (char c : alphabet)
+                values.push_back(values[i] + c);
+        }
+    }
+    for (const auto& v : values) {
+        auto decoded = percent_decode(v, true);
+        auto got = canonical_query("k=" + v);
+        INFO("value '" << v << "'");
+        REQUIRE(got.has_value() == decoded.has_value());
+        if (decoded) CHECK(*got == "k=" + uri_encode(*decoded, true));
+    }
 }
 
 TEST_CASE("canonical header values are trimmed and inner blanks collapsed", "[unit][sigv4]") {

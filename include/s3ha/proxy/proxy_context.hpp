@@ -25,6 +25,10 @@ class proxy_metrics;
 
 namespace s3ha::proxy {
 
+/// A request id: the process prefix (8 upper-case hex digits), the worker (2) and the worker's
+/// request counter (6, more once it passes 2^24), as fmt's "{:08X}{:02X}{:06X}" would write it.
+std::string format_request_id(std::uint32_t prefix, unsigned worker, std::uint64_t counter);
+
 struct proxy_context {
     std::shared_ptr<const config> cfg;
     std::shared_ptr<const sigv4::verifier> verifier; ///< immutable, shared by all workers
