@@ -1,6 +1,7 @@
 #include "s3ha/proxy/forwarder.hpp"
 
 #include "s3ha/core/errc.hpp"
+#include "s3ha/core/read_deadline.hpp"
 #include "s3ha/crypto/sha256.hpp"
 #include "s3ha/http/s3_error.hpp"
 #include "s3ha/http/s3_request.hpp"
@@ -457,10 +458,11 @@ awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_code&
     } else {
         parser.get().body().data = buffer_.data();
         parser.get().body().size = buffer_.size();
-        down_.tcp().expires_after(ctx_.cfg->server.body_read_timeout);
+        const read_deadline deadline(down_, ctx_.cfg->server.body_read_timeout);
         co_await http::async_read(down_, down_buffer_, parser,
                                   net::redirect_error(use_awaitable, ec));
         if (ec == http::error::need_buffer) ec = {};
+        if (ec == net::error::operation_aborted && deadline.expired()) ec = beast::error::timeout;
         n = buffer_.size() - parser.get().body().size;
     }
     st.bytes_in += n;

@@ -1,5 +1,7 @@
 #include "s3ha/proxy/length_body_reader.hpp"
 
+#include "s3ha/core/read_deadline.hpp"
+
 #include <algorithm>
 
 namespace s3ha::proxy {
@@ -15,11 +17,12 @@ awaitable<std::size_t> length_body_reader::read(std::span<char> out,
         remaining_ -= n;
         co_return n;
     }
-    stream_.tcp().expires_after(timeout);
+    const read_deadline deadline(stream_, timeout);
     const auto n = co_await stream_.async_read_some(net::buffer(out.data(), want),
                                                     net::redirect_error(use_awaitable, ec));
     remaining_ -= n;
     if (ec == net::error::eof) ec = http::error::partial_message;
+    if (ec == net::error::operation_aborted && deadline.expired()) ec = beast::error::timeout;
     co_return n;
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import time
 
@@ -16,8 +17,9 @@ from conftest import bucket_name
 from harness import clients, rawclient, rawhttp
 from harness.backends import S3rverBackend
 from harness.relay import TcpRelay
-from harness.s3util import (MIB, assert_absent_on_backend, backend_bytes, backend_keys,
-                            backend_sha256, empty_and_delete, sha256)
+from harness.sigv4 import UNSIGNED_PAYLOAD
+from harness.s3util import (MIB, assert_absent_on_backend, assert_not_committed, backend_bytes,
+                            backend_keys, backend_sha256, empty_and_delete, sha256)
 
 pytestmark = pytest.mark.s3ha
 
@@ -284,6 +286,30 @@ def test_downstream_tls(backend, backend_bucket, proxy_factory, tmp_path):
         assert r.status >= 400
     except (rawhttp.Closed, ConnectionResetError, ValueError, IndexError, socket.timeout):
         pass
+
+
+def test_downstream_tls_client_stalling_mid_body_gets_request_timeout(backend, backend_bucket,
+                                                                      proxy_factory, tmp_path):
+    cert, key = _self_signed(tmp_path)
+    p = proxy_factory([backend], server={"tls": {"cert_file": str(cert), "key_file": str(key)},
+                                         "body_read_timeout": "2s"})
+    path = f"/{backend_bucket}/tls-stalled"
+    s = rawclient.sign_for(p, "PUT", path, payload_hash=UNSIGNED_PAYLOAD,
+                           headers={"content-length": str(MIB)})
+    ctx = ssl.create_default_context(cafile=str(cert))
+    raw = socket.create_connection(("127.0.0.1", _port(p)), timeout=15)
+    with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        tls.sendall(rawhttp.request_bytes("PUT", path, s.headers) + os.urandom(1000))
+        t0 = time.monotonic()  # then nothing more
+        reader = rawhttp.Reader(tls)
+        resp = rawhttp.read_response(reader, "PUT")
+        elapsed = time.monotonic() - t0
+        assert resp.status == 400 and resp.s3_code == "RequestTimeout", (resp.status,
+                                                                        resp.body[:300])
+        with pytest.raises((rawhttp.Closed, ssl.SSLError, ConnectionResetError)):
+            rawhttp.read_response(reader, "PUT")
+    assert 2 - 0.5 < elapsed < 2 + 8, f"answered after {elapsed:.1f}s (body_read_timeout 2s)"
+    assert_not_committed(backend, backend_bucket, "tls-stalled", MIB)
 
 
 # -- robustness ---------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 // proxy use it (downstream: server.tls; upstream: an https backend), so the session, forwarder
 // and relay are written once instead of being templates over four stream combinations. It models
 // Asio's AsyncReadStream/AsyncWriteStream, so Beast's http::async_read/async_write take it; the
-// deadline of every operation is the tcp_stream's (tcp().expires_after).
+// deadline of every operation is the tcp_stream's (tcp().expires_after), except request-body
+// reads (read_deadline.hpp).
 // Thread affinity: one strand (the worker's io_context thread).
 #pragma once
 

@@ -2,9 +2,10 @@
 // (so pipelined requests are answered in order), each handed to a proxy::forwarder.
 // Deadlines: server.header_read_timeout for a request header (and the TLS handshake),
 // server.idle_timeout between requests, server.body_read_timeout between body bytes (in the
-// forwarder). Limits: server.max_header_size (-> 400 RequestHeaderSectionTooLarge, then close);
-// no body limit (objects reach 5 TiB). Malformed HTTP -> 400 S3 XML error, then close.
-// Thread affinity: the worker's thread.
+// forwarder; a client stalled mid-body gets 400 RequestTimeout, then the close). Limits:
+// server.max_header_size (-> 400 RequestHeaderSectionTooLarge, then close); no body limit (objects
+// reach 5 TiB). Malformed HTTP -> 400 S3 XML error, then close. Thread affinity: the worker's
+// thread.
 #pragma once
 
 #include "s3ha/core/net.hpp"

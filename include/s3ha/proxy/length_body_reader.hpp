@@ -3,7 +3,8 @@
 // buffer (the session's relay buffer) and never past the body's end. Beast's parser<buffer_body>
 // would instead receive into the (small) dynamic header buffer and copy every byte once more into
 // the body buffer: 512-byte receives when that buffer has no free room, one more memcpy always.
-// Every receive has a deadline (tcp_stream::expires_after).
+// Every receive has a deadline (read_deadline: it cancels the receive, leaving the connection
+// open for the 400 RequestTimeout answer).
 // Thread affinity: the worker thread that owns the stream.
 #pragma once
 
