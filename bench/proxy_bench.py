@@ -211,6 +211,10 @@ def report(raw: Path) -> str:
               f"{_f(_ratio(w('floor', 'rps'), w('haproxy', 'rps')), '.2f')} (bench/relay_floor.cpp: "
               "a relay built like s3ha that does no per-request work; s3ha's cost above it is "
               "its own per-request work)."]
+    if meta.get("s3ha_instructions_per_get"):
+        lines += ["", f"s3ha executed {int(meta['s3ha_instructions_per_get']):,} instructions per "
+                  "small GET (callgrind, BENCH_CALLGRIND=1; by function in the -callgrind-s3ha.txt "
+                  "file next to this one; OpenSSL runs without SHA-NI under valgrind)."]
     notes = meta.get("notes", "")
     if notes:
         lines += ["", "Notes: " + notes]

@@ -14,6 +14,9 @@
 #   BENCH_PERF=1         also `perf record` + `perf stat` (syscall counts) s3ha and HAProxy during
 #                        their wrk runs and large transfers (files next to the result; the
 #                        profiler costs the proxies some throughput: use separate runs for numbers)
+#   BENCH_CALLGRIND=1    also count the instructions s3ha executes per small GET (valgrind's
+#                        callgrind, installed with apt if missing): exact and repeatable, unlike
+#                        timings, so small changes to the per-request path show (~1 min more)
 #   BENCH_OUT=DIR        where the result file goes [bench/results]
 #   BENCH_NICE=N         run everything (servers and clients alike) at nice N, e.g. -10 on a
 #                        machine shared with compiles; recorded in the result [unset: no change]
@@ -342,6 +345,44 @@ done
 [[ -z ${haproxy_pid:-} ]] || meta haproxy_vmhwm_kib "$(procs_peak_rss_kib "$haproxy_pid")"
 [[ -z $s3ha_pid ]] || meta s3ha_vmhwm_kib "$(procs_peak_rss_kib "$s3ha_pid")"
 if [[ -n $s3ha_pid ]] && ! procs_alive "$s3ha_pid"; then note "s3ha exited during the run (see its log)."; fi
+# BENCH_CALLGRIND=1: instructions per small GET, counted by callgrind in s3ha (all threads) during
+# a fixed wrk run after a warm-up, on the same port (the presigned URL signs its host). Under
+# valgrind OpenSSL sees no SHA-NI, so its share is larger than on the real CPU: compare runs
+# with each other, not with the timings.
+callgrind_file=
+if [[ ${BENCH_CALLGRIND:-0} == 1 && -n $s3ha_pid ]]; then
+    command -v valgrind >/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind
+    procs_stop "$s3ha_pid"
+    procs_start s3ha-callgrind "$work/s3ha-callgrind.log" valgrind --tool=callgrind \
+        --callgrind-out-file="$work/callgrind.out" "$S3HA_BIN" --config "$work/s3ha.yaml"
+    cg_pid=$PROCS_PID
+    cg_ready=
+    for ((i = 0; i < 150; i++)); do # the health check must mark nginx up first
+        code=$(run_client curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$s3ha_url$small_pq" || true)
+        [[ $code == 200 ]] && { cg_ready=1; break; }
+        sleep 0.2
+    done
+    if [[ -n $cg_ready ]]; then
+        run_client wrk -t1 -c4 -d3s "$s3ha_url$small_pq" >/dev/null
+        callgrind_control -z "$cg_pid" >/dev/null
+        cg_requests=$(run_client wrk -t1 -c4 -d10s "$s3ha_url$small_pq" | awk '/requests in/ {print $1}')
+        callgrind_control -d "$cg_pid" >/dev/null
+        sleep 1
+        callgrind_file=${out_dir}/.callgrind.txt
+        cg_dump=$(ls "$work"/callgrind.out.*)
+        mkdir -p "$out_dir"
+        callgrind_annotate --threshold=100 "$cg_dump" 2>/dev/null | awk -v n="$cg_requests" '
+            /PROGRAM TOTALS/ { gsub(",", "", $1); printf "# %s requests, %.0f instructions per request\n", n, $1 / n }
+            /^ *[0-9,]+ \(/ && !/PROGRAM TOTALS/ { c = $1; gsub(",", "", c); $1 = ""; $2 = "";
+                printf "%8.0f %s\n", c / n, substr($0, 3, 160) }' >"$callgrind_file"
+        meta s3ha_instructions_per_get "$(awk 'NR==1 {print $4}' "$callgrind_file")"
+        echo "bench: [s3ha] $(head -n 1 "$callgrind_file" | sed 's/^# //') (callgrind)"
+    else
+        note "s3ha under callgrind did not answer 200 ($code): instructions not counted."
+    fi
+    procs_stop "$cg_pid"
+fi
 meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
@@ -365,6 +406,10 @@ mkdir -p "$out_dir"
 result=$out_dir/proxy-$(date '+%F').md
 [[ ! -e $result ]] || result=$out_dir/proxy-$(date '+%F-%H%M%S').md
 /usr/bin/python3 bench/proxy_bench.py report "$raw" >"$result"
+if [[ -n $callgrind_file ]]; then
+    mv "$callgrind_file" "${result%.md}-callgrind-s3ha.txt"
+    echo "bench: instructions per small GET by function: ${result%.md}-callgrind-s3ha.txt"
+fi
 for t in s3ha haproxy; do
     for phase in small large; do
         [[ -f $work/perf-$t-$phase.data ]] || continue
