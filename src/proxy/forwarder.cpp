@@ -462,7 +462,7 @@ awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_code&
         co_await http::async_read(down_, down_buffer_, parser,
                                   net::redirect_error(use_awaitable, ec));
         if (ec == http::error::need_buffer) ec = {};
-        if (ec == net::error::operation_aborted && deadline.expired()) ec = beast::error::timeout;
+        ec = deadline.error_of(ec);
         n = buffer_.size() - parser.get().body().size;
     }
     st.bytes_in += n;

@@ -22,7 +22,7 @@ awaitable<std::size_t> length_body_reader::read(std::span<char> out,
                                                     net::redirect_error(use_awaitable, ec));
     remaining_ -= n;
     if (ec == net::error::eof) ec = http::error::partial_message;
-    if (ec == net::error::operation_aborted && deadline.expired()) ec = beast::error::timeout;
+    ec = deadline.error_of(ec);
     co_return n;
 }
 

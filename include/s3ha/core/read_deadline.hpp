@@ -26,6 +26,12 @@ public:
 
     /// True when the deadline passed (and cancelled the read).
     bool expired() const noexcept { return state_->expired; }
+    /// The read's error as its caller should see it: beast::error::timeout when this deadline
+    /// cancelled it, else ec.
+    error_code error_of(const error_code& ec) const noexcept {
+        if (ec == net::error::operation_aborted && expired()) return beast::error::timeout;
+        return ec;
+    }
 
 private:
     // Shared with the timer's handler, which may run after this object is gone (it fired in the
