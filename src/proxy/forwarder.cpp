@@ -687,7 +687,7 @@ error_code forwarder::route_upload_ids(request_state& st) const {
         st.log.info("upload id refused: {}", routing.error().message());
         return routing.error();
     }
-    st.address.query = std::move(routing->query);
+    if (routing->query) st.address.query = std::move(*routing->query);
     st.pinned_backend = routing->pinned_backend;
     if (rewrites_upload_ids(st.op)) st.rewrite_op = st.op;
     return {};

@@ -6,6 +6,7 @@
 
 #include <pugixml.hpp>
 
+#include <array>
 #include <sstream>
 
 namespace s3ha::proxy {
@@ -20,18 +21,6 @@ struct found_param {
     unsigned count = 0;
     std::string_view raw_value;
 };
-
-found_param find_param(std::string_view query, std::string_view name) {
-    found_param f;
-    sigv4::for_each_query_param(query, [&](std::string_view n, std::string_view v) {
-        if (sigv4::query_name_is(n, name)) {
-            ++f.count;
-            f.raw_value = v;
-        }
-        return true;
-    });
-    return f;
-}
 
 // `query` with the value of every `name` parameter replaced by `raw_value` (already encoded);
 // everything else is kept byte for byte, in order.
@@ -73,15 +62,26 @@ bool accepts_pinned_request(const upstream::backend_state& s) noexcept {
 
 result<upload_id_routing> translate_upload_ids(std::string_view raw_query,
                                                std::span<const backend_config> backends) {
-    upload_id_routing r;
-    r.query = std::string(raw_query);
     struct rule {
         std::string_view name;
         errc invalid;
     };
-    for (const rule& p : {rule{k_upload_id, errc::no_such_upload},
-                          rule{k_upload_id_marker, errc::invalid_argument}}) {
-        const auto f = find_param(r.query, p.name);
+    constexpr std::array<rule, 2> rules{rule{k_upload_id, errc::no_such_upload},
+                                        rule{k_upload_id_marker, errc::invalid_argument}};
+    std::array<found_param, rules.size()> found;
+    sigv4::for_each_query_param(raw_query, [&](std::string_view n, std::string_view v) {
+        for (std::size_t i = 0; i < rules.size(); ++i) {
+            if (sigv4::query_name_is(n, rules[i].name)) {
+                ++found[i].count;
+                found[i].raw_value = v; // a view into raw_query
+            }
+        }
+        return true;
+    });
+    upload_id_routing r;
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        const rule& p = rules[i];
+        const found_param& f = found[i];
         if (f.count == 0) continue;
         if (f.count > 1) return errc::invalid_argument;
         auto id = sigv4::percent_decode(f.raw_value, true);
@@ -94,7 +94,8 @@ result<upload_id_routing> translate_upload_ids(std::string_view raw_query,
             return errc::invalid_argument;
         }
         r.pinned_backend = decoded->backend_index;
-        r.query = replace_param(r.query, p.name, sigv4::uri_encode(decoded->original, true));
+        r.query = replace_param(r.query ? std::string_view(*r.query) : raw_query, p.name,
+                                sigv4::uri_encode(decoded->original, true));
     }
     return r;
 }

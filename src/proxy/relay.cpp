@@ -13,6 +13,16 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// What message::chunked() says (the last transfer coding is chunked), on a bare header.
+bool has_chunked_coding(const http::request_header<>& h) {
+    const auto te = h.find(http::field::transfer_encoding);
+    if (te == h.end()) return false;
+    std::string_view last;
+    for (auto coding : http::token_list{te->value()})
+        last = coding;
+    return beast::iequals(last, "chunked");
+}
+
 // Writes all of `buffers`: what the socket takes at once goes out without a deadline timer or a
 // suspension (the usual case for a message of a few KiB); only the rest is awaited, each write
 // within `timeout`.
@@ -109,16 +119,17 @@ awaitable<void> relay_length_body(any_stream& up, std::optional<length_body_read
 
 } // namespace
 
-upstream_writer::upstream_writer(any_stream& stream, http::request_header<> header,
+upstream_writer::upstream_writer(any_stream& stream, const http::request_header<>& header,
                                  std::chrono::milliseconds idle_timeout)
-    : stream_(stream), msg_(std::move(header)), idle_timeout_(idle_timeout) {
-    msg_.body().data = nullptr;
-    msg_.body().size = 0;
-    msg_.body().more = true;
-    if (msg_.chunked()) {
-        sr_.emplace(msg_); // the serializer frames the chunks
+    : stream_(stream), idle_timeout_(idle_timeout) {
+    if (has_chunked_coding(header)) {
+        msg_.emplace(header);
+        msg_->body().data = nullptr;
+        msg_->body().size = 0;
+        msg_->body().more = true;
+        sr_.emplace(*msg_); // the serializer frames the chunks
     } else {
-        append_header(header_, msg_);
+        append_header(header_, header);
     }
 }
 
@@ -145,9 +156,9 @@ awaitable<error_code> upstream_writer::write(std::string_view piece) {
     error_code ec;
     if (piece.empty()) co_return ec;
     if (sr_) {
-        msg_.body().data = const_cast<char*>(piece.data()); // NOLINT: buffer_body takes void*
-        msg_.body().size = piece.size();
-        msg_.body().more = true;
+        msg_->body().data = const_cast<char*>(piece.data()); // NOLINT: buffer_body takes void*
+        msg_->body().size = piece.size();
+        msg_->body().more = true;
         stream_.tcp().expires_after(idle_timeout_);
         co_await http::async_write(stream_, *sr_, net::redirect_error(use_awaitable, ec));
         // need_buffer: the serializer wrote the piece and wants the next one.
@@ -165,9 +176,9 @@ awaitable<error_code> upstream_writer::write(std::string_view piece) {
 awaitable<error_code> upstream_writer::finish() {
     error_code ec;
     if (sr_) {
-        msg_.body().data = nullptr;
-        msg_.body().size = 0;
-        msg_.body().more = false;
+        msg_->body().data = nullptr;
+        msg_->body().size = 0;
+        msg_->body().more = false;
         stream_.tcp().expires_after(idle_timeout_);
         co_await http::async_write(stream_, *sr_, net::redirect_error(use_awaitable, ec));
         if (ec == http::error::need_buffer) ec = {};

@@ -396,8 +396,9 @@ std::string string_to_sign(std::string_view amz_date, std::string_view scope,
     return out;
 }
 
-signature_chars signature_of(std::string_view signing_key, std::string_view string_to_sign) {
-    auto mac = crypto::hmac_sha256(signing_key, string_to_sign);
+signature_chars signature_of(const crypto::hmac_sha256_key& signing_key,
+                             std::string_view string_to_sign) {
+    const auto mac = signing_key.mac(string_to_sign);
     signature_chars out{};
     for (std::size_t i = 0; i < mac.size(); ++i) {
         out[2 * i] = k_lower_hex[mac[i] >> 4];
@@ -407,7 +408,7 @@ signature_chars signature_of(std::string_view signing_key, std::string_view stri
 }
 
 std::string signature_hex(std::string_view signing_key, std::string_view string_to_sign) {
-    auto sig = signature_of(signing_key, string_to_sign);
+    const auto sig = signature_of(crypto::hmac_sha256_key(signing_key), string_to_sign);
     return std::string(sig.data(), sig.size());
 }
 

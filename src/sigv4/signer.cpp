@@ -149,7 +149,7 @@ result<std::string> sign_request(http::request_header<>& req, const signing_para
     scope.append(k_terminator);
     ws.sts.clear();
     append_string_to_sign(ws.sts, amz_date, scope, creq);
-    const std::string& key = keys.get(p.access_key, p.secret_key, date, p.region, k_service);
+    const auto& key = keys.hmac(p.access_key, p.secret_key, date, p.region, k_service);
     const signature_chars sig = signature_of(key, ws.sts);
     const std::string_view sig_view(sig.data(), sig.size());
 

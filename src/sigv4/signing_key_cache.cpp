@@ -9,9 +9,10 @@ signing_key_cache::signing_key_cache(std::size_t max_entries)
     scratch_.reserve(96);
 }
 
-const std::string& signing_key_cache::get(std::string_view access_key, std::string_view secret_key,
-                                          std::string_view date, std::string_view region,
-                                          std::string_view service) {
+signing_key_cache::entry& signing_key_cache::find(std::string_view access_key,
+                                                  std::string_view secret_key,
+                                                  std::string_view date, std::string_view region,
+                                                  std::string_view service) {
     // '\n' cannot occur in any of the parts as they arrive in a header or query (they were
     // split out of one), so it separates them unambiguously.
     scratch_.clear();
@@ -23,17 +24,15 @@ const std::string& signing_key_cache::get(std::string_view access_key, std::stri
     auto it = entries_.find(scratch_);
     if (it != entries_.end()) {
         if (it->second.secret_key != secret_key) {
-            it->second.secret_key.assign(secret_key);
-            it->second.signing_key = derive_signing_key(secret_key, date, region, service);
+            it->second = entry(secret_key, derive_signing_key(secret_key, date, region, service));
         }
-        return it->second.signing_key;
+        return it->second;
     }
     if (entries_.size() >= max_entries_) entries_.clear();
-    auto [ins, ok] =
-        entries_.emplace(scratch_, entry{std::string(secret_key),
-                                         derive_signing_key(secret_key, date, region, service)});
+    auto [ins, ok] = entries_.try_emplace(scratch_, secret_key,
+                                          derive_signing_key(secret_key, date, region, service));
     (void)ok;
-    return ins->second.signing_key;
+    return ins->second;
 }
 
 } // namespace s3ha::sigv4

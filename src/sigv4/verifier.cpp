@@ -384,8 +384,8 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     std::string& sts = ws.sts;
     sts.clear();
     append_string_to_sign(sts, in.amz_date, scope_str, creq);
-    const std::string& key =
-        keys.get(scope->access_key, cred->second, scope->date, scope->region, scope->service);
+    const auto& key =
+        keys.hmac(scope->access_key, cred->second, scope->date, scope->region, scope->service);
     const signature_chars expected = signature_of(key, sts);
     if (!crypto::constant_time_equal(std::string_view(expected.data(), expected.size()),
                                      in.signature)) {
@@ -404,7 +404,11 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     out.amz_date.assign(in.amz_date);
     out.scope.assign(scope_str);
     out.signature.assign(in.signature);
-    out.signing_key = key;
+    if (*payload == payload_kind::streaming_signed ||
+        *payload == payload_kind::streaming_signed_trailer) {
+        out.signing_key =
+            keys.get(scope->access_key, cred->second, scope->date, scope->region, scope->service);
+    }
     return out;
 }
 

@@ -34,3 +34,22 @@ TEST_CASE("sha256 one-shot agrees with the incremental hasher on multi-block inp
     CHECK(h.finish() == sha256(data));
     CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
+
+TEST_CASE("hmac_sha256_key (precomputed pads) equals hmac_sha256 for every key length",
+          "[unit][crypto]") {
+    // RFC 4231 test case 2 ("Jefe"), then keys around the block size (64) and data around it.
+    CHECK(to_hex(as_bytes(hmac_sha256_key("Jefe").mac("what do ya want for nothing?"))) ==
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    for (std::size_t key_len : {0u, 1u, 32u, 63u, 64u, 65u, 131u}) {
+        std::string key(key_len, '\0');
+        for (std::size_t i = 0; i < key_len; ++i)
+            key[i] = static_cast<char>(i * 13 + 1);
+        const hmac_sha256_key k(key);
+        for (std::size_t data_len : {0u, 1u, 55u, 56u, 64u, 119u, 200u}) {
+            const std::string data(data_len, static_cast<char>('a' + data_len % 26));
+            INFO("key " << key_len << " data " << data_len);
+            CHECK(k.mac(data) == hmac_sha256(key, data));
+            CHECK(k.mac(data) == k.mac(data)); // the stored states are not used up
+        }
+    }
+}

@@ -30,3 +30,15 @@ TEST_CASE("signing_key_cache derives, caches, follows a changed secret and stays
     CHECK(cache.get("AK", "secret1", "20130524", "us-east-1", "service") ==
           derive_signing_key("secret1", "20130524", "us-east-1", "service"));
 }
+
+TEST_CASE("signing_key_cache::hmac signs with the key get() returns, after a secret change too",
+          "[unit][sigv4]") {
+    signing_key_cache cache;
+    for (std::string_view secret : {"secret1", "secret2"}) {
+        const std::string key = cache.get("AK", secret, "20130524", "us-east-1", "s3");
+        const auto& mac = cache.hmac("AK", secret, "20130524", "us-east-1", "s3");
+        CHECK(mac.mac("string to sign") == s3ha::crypto::hmac_sha256(key, "string to sign"));
+        CHECK(key == derive_signing_key(secret, "20130524", "us-east-1", "s3"));
+    }
+    CHECK(cache.size() == 1);
+}

@@ -105,7 +105,7 @@ TEST_CASE("S3 example GET Object verifies and is reproduced", "[unit][sigv4]") {
     CHECK(v->amz_date == "20130524T000000Z");
     CHECK(v->scope == "20130524/us-east-1/s3/aws4_request");
     CHECK(v->signature == get_object_sig);
-    CHECK(v->signing_key == derive_signing_key(secret, "20130524", "us-east-1", "s3"));
+    CHECK(v->signing_key.empty()); // only a signed aws-chunked body needs it
 
     // Re-created phase by phase: the page's canonical request and string to sign.
     const std::vector<std::string_view> names{"host", "range", "x-amz-content-sha256",

@@ -42,9 +42,9 @@ struct upload_id_routing {
     /// The backend (configuration position) the request must go to; nullopt: any (the pool
     /// chooses).
     std::optional<std::size_t> pinned_backend;
-    /// The raw query to send upstream: s3ha ids replaced by the backend's (URI-encoded);
-    /// unchanged when the request carries none.
-    std::string query;
+    /// The raw query to send upstream, s3ha ids replaced by the backend's (URI-encoded);
+    /// nullopt: the query is unchanged (the request carries none).
+    std::optional<std::string> query;
 };
 
 /// Reads `uploadId` and `upload-id-marker` from a raw (percent-encoded) query. Errors:

@@ -19,8 +19,9 @@ namespace s3ha::proxy {
 /// HTTP chunk framing when the header says Transfer-Encoding: chunked).
 class upstream_writer {
 public:
-    /// idle_timeout: the deadline of each write.
-    upstream_writer(any_stream& stream, http::request_header<> header,
+    /// idle_timeout: the deadline of each write. The header is serialized (or, chunked, copied)
+    /// here: it need not outlive the writer.
+    upstream_writer(any_stream& stream, const http::request_header<>& header,
                     std::chrono::milliseconds idle_timeout);
     upstream_writer(const upstream_writer&) = delete;
     upstream_writer& operator=(const upstream_writer&) = delete;
@@ -40,9 +41,9 @@ private:
     awaitable<error_code> send(std::string_view piece);
 
     any_stream& stream_;
-    http::request<http::buffer_body> msg_;
-    /// A chunked request body goes through Beast's serializer (it frames the chunks); any other
-    /// request writes header_ and the body bytes as they are.
+    /// A chunked request body goes through Beast's serializer (it frames the chunks) and msg_;
+    /// any other request writes header_ and the body bytes as they are.
+    std::optional<http::request<http::buffer_body>> msg_;
     std::optional<http::request_serializer<http::buffer_body>> sr_;
     std::string header_;
     std::chrono::milliseconds idle_timeout_;

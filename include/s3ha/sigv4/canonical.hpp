@@ -9,6 +9,7 @@
 #pragma once
 
 #include "s3ha/core/net.hpp"
+#include "s3ha/crypto/sha256.hpp"
 
 #include <array>
 #include <chrono>
@@ -141,7 +142,9 @@ void append_string_to_sign(std::string& out, std::string_view amz_date, std::str
 
 /// A signature as 64 lower-case hex characters, without a heap allocation.
 using signature_chars = std::array<char, 64>;
-signature_chars signature_of(std::string_view signing_key, std::string_view string_to_sign);
+/// Lower-case hex HMAC-SHA256 of string_to_sign under a signing key (signing_key_cache::hmac).
+signature_chars signature_of(const crypto::hmac_sha256_key& signing_key,
+                             std::string_view string_to_sign);
 
 /// Lower-case hex HMAC-SHA256(signing_key, string_to_sign); signing_key is the 32 raw bytes of
 /// derive_signing_key.

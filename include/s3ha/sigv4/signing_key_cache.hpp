@@ -5,6 +5,8 @@
 // cheap, and a key is re-derived at most once per (access key, day, region, service) per thread.
 #pragma once
 
+#include "s3ha/crypto/sha256.hpp"
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -23,16 +25,30 @@ public:
     /// configuration was reloaded). The reference stays valid until the next call.
     const std::string& get(std::string_view access_key, std::string_view secret_key,
                            std::string_view date, std::string_view region,
-                           std::string_view service);
+                           std::string_view service) {
+        return find(access_key, secret_key, date, region, service).signing_key;
+    }
+    /// The same key, ready to sign strings (signature_of); same lifetime as get()'s.
+    const crypto::hmac_sha256_key& hmac(std::string_view access_key, std::string_view secret_key,
+                                        std::string_view date, std::string_view region,
+                                        std::string_view service) {
+        return find(access_key, secret_key, date, region, service).hmac;
+    }
 
     std::size_t size() const noexcept { return entries_.size(); }
     void clear() noexcept { entries_.clear(); }
 
 private:
     struct entry {
+        entry(std::string_view secret, std::string key)
+            : secret_key(secret), signing_key(std::move(key)), hmac(signing_key) {}
         std::string secret_key;
         std::string signing_key;
+        crypto::hmac_sha256_key hmac; ///< of signing_key
     };
+    entry& find(std::string_view access_key, std::string_view secret_key, std::string_view date,
+                std::string_view region, std::string_view service);
+
     std::size_t max_entries_;
     std::string scratch_; // lookup key, reused to avoid an allocation per request
     std::unordered_map<std::string, entry> entries_;

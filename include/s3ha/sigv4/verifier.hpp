@@ -63,7 +63,8 @@ struct verified_request {
     std::string amz_date;  // YYYYMMDDTHHMMSSZ
     std::string scope;     // date/region/s3/aws4_request
     std::string signature; // hex; the seed signature of an aws-chunked body
-    /// The 32 raw bytes of the signing key, to verify aws-chunked chunk and trailer signatures.
+    /// The 32 raw bytes of the signing key, to verify aws-chunked chunk and trailer signatures;
+    /// set for the signed aws-chunked payloads only (STREAMING-AWS4-HMAC-SHA256-*), else empty.
     std::string signing_key;
 };
 
