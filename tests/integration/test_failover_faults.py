@@ -445,8 +445,11 @@ def test_health_503_drains_backend_without_client_errors(s3rvers, s3ha_factory, 
     assert not _data(fps[0], bucket, after=down.time + 0.02, before=up.time), \
         "a drained backend got new requests"
     assert len(_data(fps[1], bucket, after=down.time, before=up.time)) > 20
+    # s3ha's access log agrees. Its start (line time minus ms) is later than the real start when
+    # the worker was preempted between measuring ms and writing the line (seen once in CI on a
+    # loaded machine), hence the wider margin here than for the fault proxy's own record above.
     log = access_lines(p.log_path, f"/{bucket}/")
-    assert not [a for a in log if a.backend == "b0" and down.time + 0.02 <= a.start < up.time]
+    assert not [a for a in log if a.backend == "b0" and down.time + 0.2 <= a.start < up.time]
 
 
 @pytest.mark.s3ha
