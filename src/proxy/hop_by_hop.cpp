@@ -40,21 +40,26 @@ bool is_hop_by_hop(http::field f) {
 
 } // namespace
 
-void strip_hop_by_hop(http::fields& fields) {
-    // Collect Connection tokens first: they name further headers to drop.
-    std::vector<std::string> named;
+hop_by_hop_filter::hop_by_hop_filter(const http::fields& fields) {
     for (auto it = fields.find(http::field::connection);
          it != fields.end() && it->name() == http::field::connection; ++it) {
         for_each_list_element(it->value(),
-                              [&](std::string_view token) { named.emplace_back(token); });
+                              [&](std::string_view token) { named_.emplace_back(token); });
     }
-    // One pass over the fields (runs twice per request): cheaper than a tree lookup per name.
+}
+
+bool hop_by_hop_filter::drops(const http::fields::value_type& field) const {
+    return is_hop_by_hop(field.name()) ||
+           std::any_of(named_.begin(), named_.end(), [&](const std::string& n) {
+               return boost::beast::iequals(field.name_string(), n);
+           });
+}
+
+void strip_hop_by_hop(http::fields& fields) {
+    const hop_by_hop_filter filter(fields);
+    // One pass over the fields: cheaper than a tree lookup per name.
     for (auto it = fields.begin(); it != fields.end();) {
-        const bool named_by_connection =
-            std::any_of(named.begin(), named.end(), [&](const std::string& n) {
-                return boost::beast::iequals(it->name_string(), n);
-            });
-        it = is_hop_by_hop(it->name()) || named_by_connection ? fields.erase(it) : std::next(it);
+        it = filter.drops(*it) ? fields.erase(it) : std::next(it);
     }
 }
 

@@ -53,19 +53,34 @@ build_upstream_request(const downstream_request& down, const s3_address& address
                        std::string_view via_pseudonym, std::chrono::system_clock::time_point now,
                        sigv4::signing_key_cache& keys) {
     upstream_request up;
-    up.header = down.header;
     auto& h = up.header;
-
+    h.method_string(down.header.method_string());
+    h.version(down.header.version());
     std::string path_style = address.path;
     if (!address.query.empty()) {
-        path_style.push_back('?');
-        path_style.append(address.query);
+        const auto path_end = path_style.size();
+        if (!sigv4::append_query_without_client_auth(path_style, address.query)) {
+            path_style.resize(path_end); // nothing to remove: the query as it came
+            path_style.push_back('?');
+            path_style.append(address.query);
+        }
     }
     h.target(path_style);
-    sigv4::strip_client_auth(h);
-    strip_hop_by_hop(h);
-    h.erase(http::field::expect);
-    h.erase(http::field::content_length); // set again below from the body mode
+
+    // The downstream fields minus what is not forwarded: copying only the kept ones is cheaper
+    // than copying all and erasing (a node allocation and tree insert per field).
+    const hop_by_hop_filter hop_by_hop(down.header);
+    for (const auto& f : down.header) {
+        switch (f.name()) {
+        case http::field::host:           // the backend's, set below
+        case http::field::expect:         // s3ha answers 100-continue itself
+        case http::field::content_length: // set again below from the body mode
+            continue;
+        default: break;
+        }
+        if (hop_by_hop.drops(f) || sigv4::is_client_auth_header(f)) continue;
+        h.insert(f.name(), f.name_string(), f.value());
+    }
     append_via(h, via_pseudonym);
 
     const bool has_body = down.chunked || down.content_length.value_or(0) > 0;

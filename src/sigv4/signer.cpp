@@ -42,31 +42,39 @@ bool is_signed_upstream_icase(std::string_view name) {
 
 } // namespace
 
-void strip_client_auth(http::request_header<>& req) {
-    req.erase(http::field::authorization);
-    req.erase("X-Amz-Security-Token");
+bool is_client_auth_header(const http::fields::value_type& field) {
+    return field.name() == http::field::authorization ||
+           iequals(field.name_string(), "x-amz-security-token");
+}
 
-    std::string_view target = req.target();
-    auto q = target.find('?');
-    if (q == std::string_view::npos) return;
-    std::string_view query = target.substr(q + 1);
-    std::string out(target.substr(0, q));
+bool append_query_without_client_auth(std::string& out, std::string_view raw_query) {
     bool first = true;
-    bool changed = false;
-    for_each_query_param(query, [&](std::string_view name, std::string_view value) {
+    bool removed = false;
+    for_each_query_param(raw_query, [&](std::string_view name, std::string_view value) {
         if (is_client_auth_param(name)) {
-            changed = true;
+            removed = true;
             return true;
         }
         out.push_back(first ? '?' : '&');
         first = false;
-        // Both views point into `query`: copy the parameter exactly as it was sent ("k", "k=",
-        // "k=v"). A parameter without '=' has a default-constructed (null) value view.
+        // Both views point into `raw_query`: copy the parameter exactly as it was sent ("k",
+        // "k=", "k=v"). A parameter without '=' has a default-constructed (null) value view.
         const char* end = value.data() != nullptr ? value.data() + value.size() : name.end();
         out.append(name.data(), end);
         return true;
     });
-    if (changed) req.target(out);
+    return removed;
+}
+
+void strip_client_auth(http::request_header<>& req) {
+    for (auto it = req.begin(); it != req.end();) {
+        it = is_client_auth_header(*it) ? req.erase(it) : std::next(it);
+    }
+    const std::string_view target = req.target();
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) return;
+    std::string out(target.substr(0, q));
+    if (append_query_without_client_auth(out, target.substr(q + 1))) req.target(out);
 }
 
 namespace {

@@ -18,6 +18,12 @@ namespace s3ha::sigv4 {
 /// X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature and
 /// X-Amz-Security-Token. The other query parameters keep their bytes and order.
 void strip_client_auth(http::request_header<>& req);
+/// Whether strip_client_auth removes this header.
+bool is_client_auth_header(const http::fields::value_type& field);
+/// Appends the parameters of a raw query that strip_client_auth keeps, in order and byte for
+/// byte, the first after '?' and the others after '&' (nothing when none is left; empty pieces
+/// are dropped). True when it left out an authentication parameter.
+bool append_query_without_client_auth(std::string& out, std::string_view raw_query);
 
 /// What a backend needs to be signed for.
 struct signing_params {
