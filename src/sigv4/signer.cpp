@@ -66,17 +66,6 @@ bool append_query_without_client_auth(std::string& out, std::string_view raw_que
     return removed;
 }
 
-void strip_client_auth(http::request_header<>& req) {
-    for (auto it = req.begin(); it != req.end();) {
-        it = is_client_auth_header(*it) ? req.erase(it) : std::next(it);
-    }
-    const std::string_view target = req.target();
-    const auto q = target.find('?');
-    if (q == std::string_view::npos) return;
-    std::string out(target.substr(0, q));
-    if (append_query_without_client_auth(out, target.substr(q + 1))) req.target(out);
-}
-
 namespace {
 
 // Per-thread buffers: signing allocates only the returned signature and what Beast copies.

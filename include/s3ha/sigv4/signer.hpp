@@ -13,16 +13,14 @@
 
 namespace s3ha::sigv4 {
 
-/// Removes the client's authentication from a request about to go upstream: the Authorization
-/// and X-Amz-Security-Token headers, and the presigned query parameters X-Amz-Algorithm,
+/// The client's authentication, which never goes upstream: the Authorization and
+/// X-Amz-Security-Token headers, and the presigned query parameters X-Amz-Algorithm,
 /// X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature and
-/// X-Amz-Security-Token. The other query parameters keep their bytes and order.
-void strip_client_auth(http::request_header<>& req);
-/// Whether strip_client_auth removes this header.
+/// X-Amz-Security-Token (names compared percent-decoded).
 bool is_client_auth_header(const http::fields::value_type& field);
-/// Appends the parameters of a raw query that strip_client_auth keeps, in order and byte for
-/// byte, the first after '?' and the others after '&' (nothing when none is left; empty pieces
-/// are dropped). True when it left out an authentication parameter.
+/// Appends the other parameters of a raw query, in order and byte for byte, the first after '?'
+/// and the others after '&' (nothing when none is left; empty pieces are dropped). True when it
+/// left out an authentication parameter (else the caller may keep the query exactly as sent).
 bool append_query_without_client_auth(std::string& out, std::string_view raw_query);
 
 /// What a backend needs to be signed for.
