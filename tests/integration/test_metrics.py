@@ -22,7 +22,8 @@ from harness.backends import S3rverBackend
 from harness.clients import boto3_client
 from harness.env import clean_env
 from harness.ports import free_port
-from harness.process import ManagedProcess, http_probe, wait_until
+from harness.process import (TCP_CLOSE_WAIT, ManagedProcess, http_probe, tcp_states_to,
+                             wait_until)
 
 pytestmark = [pytest.mark.s3ha, pytest.mark.s3rver]
 
@@ -331,12 +332,24 @@ def test_backend_closing_idle_pooled_connections(two_backends, s3ha_factory):
     def stale() -> float:
         return value(parse_metrics(scrape(p)), "s3ha_retries_total", reason="stale_connection")
 
+    def wait_backend_closed_pool() -> None:
+        # Not a fixed sleep: in a CI run the backend's close had not reached s3ha 6 s after the
+        # last request, so the PUT raced it. Wait until every connection s3ha holds to the
+        # backend has been closed by the backend (CLOSE_WAIT: its FIN arrived).
+        port = two_backends[0].port
+
+        def closed() -> bool:
+            states = tcp_states_to(p.pid, port)
+            return bool(states) and all(s == TCP_CLOSE_WAIT for s in states)
+        time.sleep(5)
+        wait_until(closed, timeout=20, interval=0.1, what="backend closing the pooled connection")
+
     assert c.get_object(Bucket=BUCKET, Key="seed")["Body"].read() == b"seed-bytes"
     assert stale() == 0
-    time.sleep(6)  # the backend closes the pooled connection
+    wait_backend_closed_pool()
     assert c.get_object(Bucket=BUCKET, Key="seed")["Body"].read() == b"seed-bytes"
     assert stale() == 1
-    time.sleep(6)
+    wait_backend_closed_pool()
     body = b"after-idle" * 100
     c.put_object(Bucket=BUCKET, Key="after-idle", Body=body)
     assert stale() == 1

@@ -233,6 +233,30 @@ class ManagedProcess:
         return f"<ManagedProcess {self.name} pid={self.pid} alive={self.alive}>"
 
 
+# A kernel TCP state (include/net/tcp_states.h) as /proc/net/tcp prints it.
+TCP_CLOSE_WAIT = 0x08
+
+
+def tcp_states_to(pid: int, remote_port: int) -> list[int]:
+    """The TCP states of the sockets process `pid` holds to 127.0.0.1:`remote_port` (from /proc).
+    CLOSE_WAIT means the peer closed the connection and the process has not closed it yet."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    states = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == remote_port and fields[9] in inodes:
+                states.append(int(fields[3], 16))
+    return states
+
+
 def start_with_retry(start: Callable[[], "object"], attempts: int = 3):
     """Call `start` (which picks fresh ports each time) until it does not fail on a port clash."""
     for attempt in range(1, attempts + 1):
