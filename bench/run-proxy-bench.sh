@@ -10,7 +10,8 @@
 #                        floor (bench/relay_floor.cpp), small GETs only
 #   BENCH_WORKERS        nginx worker processes = HAProxy nbthread = s3ha workers [2]
 #   WRK_THREADS [2]  WRK_CONNS [64]  WRK_DURATION [15s]  WRK_WARMUP [5s]
-#   LARGE_MIB [1024]     size of the large object;  LARGE_RUNS [3]  GET and PUT runs per target
+#   LARGE_MIB [1024]     size of the large object;  LARGE_RUNS [5]  GET and PUT runs per target
+#                        (round-robin over the targets)
 #   BENCH_PERF=1         also `perf record` + `perf stat` (syscall counts) s3ha and HAProxy during
 #                        their wrk runs and large transfers (files next to the result; the
 #                        profiler costs the proxies some throughput: use separate runs for numbers)
@@ -34,7 +35,7 @@ wrk_conns=${WRK_CONNS:-64}
 wrk_duration=${WRK_DURATION:-15s}
 wrk_warmup=${WRK_WARMUP:-5s}
 large_mib=${LARGE_MIB:-1024}
-large_runs=${LARGE_RUNS:-3}
+large_runs=${LARGE_RUNS:-5}
 out_dir=${BENCH_OUT:-$repo/bench/results}
 access_key=bench-access-key
 secret_key=bench-secret-key
@@ -316,11 +317,14 @@ for t in "${active[@]}"; do
 done
 
 # -- large objects: GET to /dev/null and PUT from the tmpfs file, curl ---------------------------
+# Round-robin over the targets (one GET + PUT each per round), so that the machine's state drifting
+# during the phase (placement of the processes on the two cores varies from run to run by 1.5x
+# and more) weighs on every target alike, not on whichever ran last.
 cat "$large_file" >/dev/null # in the page cache before the first run
-for t in "${active[@]}"; do
-    [[ $t != floor ]] || continue # the floor is a small-GET reference only
-    perf_start "$t" large
-    for ((i = 1; i <= large_runs; i++)); do
+for ((i = 1; i <= large_runs; i++)); do
+    for t in "${active[@]}"; do
+        [[ $t != floor ]] || continue # the floor is a small-GET reference only
+        perf_start "$t" "large-$i"
         get=$(run_client curl -s -o /dev/null --max-time 300 \
             -w '%{http_code} %{speed_download} %{size_download}' "${base_url[$t]}$large_pq") || get="000 0 0"
         read -r code speed size <<<"$get"
@@ -335,8 +339,11 @@ for t in "${active[@]}"; do
         fi
         echo "$put" >>"$raw/put-$t.txt"
         rm -f "$work/www/$bucket/upload" # keep tmpfs use bounded
+        perf_stop
     done
-    perf_stop
+done
+for t in "${active[@]}"; do
+    [[ $t != floor ]] || continue
     echo "bench: [$t] ${large_mib} MiB GET (code B/s): $(tr '\n' ' ' <"$raw/get-$t.txt")"
     echo "bench: [$t] ${large_mib} MiB PUT (code B/s): $(tr '\n' ' ' <"$raw/put-$t.txt")"
 done
@@ -410,14 +417,16 @@ if [[ -n $callgrind_file ]]; then
     mv "$callgrind_file" "${result%.md}-callgrind-s3ha.txt"
     echo "bench: instructions per small GET by function: ${result%.md}-callgrind-s3ha.txt"
 fi
+phases=(small)
+for ((i = 1; i <= large_runs; i++)); do phases+=("large-$i"); done
 for t in s3ha haproxy; do
-    for phase in small large; do
+    for phase in "${phases[@]}"; do
         [[ -f $work/perf-$t-$phase.data ]] || continue
         f=${result%.md}-perf-$t-$phase.txt
         if [[ $phase == small ]]; then
             what="wrk $wrk_args, 4 KiB GETs: $(awk '/requests in/ {print $1}' "$raw/wrk-$t.txt") requests"
         else
-            what="$large_runs x ${large_mib} MiB GET + PUT: $((2 * large_runs * large_mib)) MiB in and out"
+            what="round ${phase#large-}: ${large_mib} MiB GET + PUT: $((2 * large_mib)) MiB in and out"
         fi
         {
             echo "# $t, phase $phase ($what)"

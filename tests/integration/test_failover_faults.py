@@ -354,14 +354,18 @@ def test_hung_primary_fails_over_and_fails_back_after_stable_period(fault, s3rve
     # once it is down nobody waits for it any more
     after_down = [r for r in results if down.time + 0.05 <= r.start < t_fix]
     assert after_down and max(r.seconds for r in after_down) < HEADER_TIMEOUT
-    # nothing reached the primary from "down" until the stable period after "up" had passed
-    assert not _data(fp, bucket, after=down.time + 0.05, before=up.time + stable - 0.02)
-    assert back.wall >= up.time + stable - 0.02
+    # nothing reached the primary from "down" until the stable period after "up" had passed.
+    # Margin: the "up" line is written after the state change that starts the stable period, and
+    # a preempted worker or the fault proxy's GIL-sharing thread stamps its times late; 0.2 s of
+    # a 2 s stable period.
+    slack = 0.2
+    assert not _data(fp, bucket, after=down.time + slack, before=up.time + stable - slack)
+    assert back.wall >= up.time + stable - slack
     log = access_lines(p.log_path, f"/{bucket}/")
     assert not [a for a in log if a.backend == "b0"
-                and down.time + 0.05 <= a.start < up.time + stable - 0.02]
+                and down.time + slack <= a.start < up.time + stable - slack]
     assert [a for a in log if a.backend == "b1"], "the secondary never answered"
-    assert [a for a in log if a.backend == "b0" and a.start >= up.time + stable - 0.02]
+    assert [a for a in log if a.backend == "b0" and a.start >= up.time + stable - slack]
 
 
 @pytest.mark.s3ha
@@ -442,12 +446,14 @@ def test_health_503_drains_backend_without_client_errors(s3rvers, s3ha_factory, 
     assert results and not _failed(results), f"client errors: {_failed(results)[:5]}"
     assert down.count == FALL and "503" in down.why, down
     assert up.count == RISE, up
-    assert not _data(fps[0], bucket, after=down.time + 0.02, before=up.time), \
+    # 0.2 s: a request routed just before the "down" line can be stamped that much later by the
+    # fault proxy's Python thread, which shares the GIL with the load threads.
+    assert not _data(fps[0], bucket, after=down.time + 0.2, before=up.time), \
         "a drained backend got new requests"
     assert len(_data(fps[1], bucket, after=down.time, before=up.time)) > 20
     # s3ha's access log agrees. Its start (line time minus ms) is later than the real start when
     # the worker was preempted between measuring ms and writing the line (seen once in CI on a
-    # loaded machine), hence the wider margin here than for the fault proxy's own record above.
+    # loaded machine).
     log = access_lines(p.log_path, f"/{bucket}/")
     assert not [a for a in log if a.backend == "b0" and down.time + 0.2 <= a.start < up.time]
 
@@ -486,7 +492,9 @@ def test_flapping_health_does_not_make_traffic_oscillate(cycle, s3rvers, s3ha_fa
 
     assert results and not _failed(results), f"client errors: {_failed(results)[:5]}"
     checks = [r for r in fp.requests if r.path == "/" and t_flap <= r.wall < t_end]
-    assert len(checks) >= flap_seconds / (INTERVAL + JITTER) - 2, "too few health checks"
+    # Enough checks that the flapping was exercised (each check's own latency through the fault
+    # proxy delays the next one, so a loaded machine fits fewer than the nominal 14 in 4 s).
+    assert len(checks) >= 0.6 * flap_seconds / (INTERVAL + JITTER), "too few health checks"
     flips = [t for t in transitions(p.log_path, "b0") if t_flap <= t.time < t_end]
     during = [a for a in access_lines(p.log_path, f"/{bucket}/") if t_flap <= a.start < t_end]
     assert len(during) > 30

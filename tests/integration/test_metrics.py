@@ -33,7 +33,10 @@ PROMETHEUS = "/usr/bin/prometheus"
 # Slow health checks for the backends a test kills: a request right after the kill reaches the
 # dead backend (still "up": fall 3 * 2 s) and fails over, which makes the failover counters exact.
 SLOW_CHECK = {"interval": "2s", "jitter": "100ms", "timeout": "500ms", "rise": 1, "fall": 3}
-FAST_CHECK = {"interval": "300ms", "jitter": "50ms", "timeout": "250ms", "rise": 1, "fall": 1}
+# Quick to see a killed backend (its checks fail at once: connection refused), but not flipped
+# by one slow check of a busy s3rver: two in a row must fail. With fall 1 and a 250 ms timeout,
+# one slow check could move traffic to b1 for good (manual failback) and break the counts.
+FAST_CHECK = {"interval": "500ms", "jitter": "50ms", "timeout": "450ms", "rise": 1, "fall": 2}
 
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -127,7 +130,16 @@ def test_metrics_exact_after_traffic_and_failover(two_backends, s3ha_factory):
         bad.get_object(Bucket=BUCKET, Key="k1")
     assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
 
-    s = parse_metrics(scrape(proxy))
+    # A worker records a request's metrics just after writing its last byte: scrape once the
+    # last one is in (the exact counts are asserted below).
+    s: dict = {}
+
+    def settled() -> bool:
+        s.clear()
+        s.update(parse_metrics(scrape(proxy)))
+        total = sum(v for (n, _), v in s.items() if n == "s3ha_requests_total")
+        return total >= 4 and value(s, "s3ha_requests_in_flight") == 0
+    wait_until(settled, timeout=5, interval=0.05, what="the four requests in the metrics")
     assert value(s, "s3ha_requests_total", backend="b0", operation="PutObject", status_class="2xx") == 1
     assert value(s, "s3ha_requests_total", backend="b0", operation="GetObject", status_class="2xx") == 1
     assert value(s, "s3ha_requests_total", backend="b0", operation="GetObject", status_class="4xx") == 1
