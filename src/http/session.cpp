@@ -2,6 +2,7 @@
 
 #include "s3ha/core/errc.hpp"
 #include "s3ha/core/log_scope.hpp"
+#include "s3ha/http/read_header.hpp"
 #include "s3ha/proxy/forwarder.hpp"
 
 #include <fmt/format.h>
@@ -43,7 +44,9 @@ awaitable<void> session::run() {
     }
     auto stream = tls_ ? any_stream(tcp_stream(std::move(socket_)), *tls_)
                        : any_stream(tcp_stream(std::move(socket_)));
-    ctx_.sessions[key] = {&stream, false};
+    // Elements of an unordered_map keep their address when others come and go.
+    auto& registered = ctx_.sessions[key];
+    registered = {&stream, false};
     struct unregister {
         proxy::proxy_context& ctx;
         std::uint64_t key;
@@ -73,12 +76,12 @@ awaitable<void> session::run() {
         if (!first && buffer.size() == 0) {
             // Keep-alive: wait for the next request's first bytes within idle_timeout.
             if (ctx_.stopping) break;
-            ctx_.sessions[key].idle = true;
+            registered.idle = true;
             stream.tcp().expires_after(cfg.server.idle_timeout);
             const auto n =
                 co_await stream.async_read_some(buffer.prepare(buffer.capacity() - buffer.size()),
                                                 net::redirect_error(use_awaitable, ec));
-            ctx_.sessions[key].idle = false;
+            registered.idle = false;
             if (ec) break; // closed, idle timeout or drain: nothing was in flight
             buffer.commit(n);
         }
@@ -90,8 +93,7 @@ awaitable<void> session::run() {
         // `len > body_limit_` with the optional, which is always true for none.
         parser->body_limit(std::numeric_limits<std::uint64_t>::max());
         stream.tcp().expires_after(cfg.server.header_read_timeout);
-        co_await http::async_read_header(stream, buffer, *parser,
-                                         net::redirect_error(use_awaitable, ec));
+        ec = co_await read_header(stream, buffer, *parser);
         if (over_limit_) {
             // Too many connections: one clean S3 error, whatever the request was.
             co_await fwd.reject(errc::too_many_connections, "/",

@@ -3,6 +3,7 @@
 #include "s3ha/core/errc.hpp"
 #include "s3ha/core/read_deadline.hpp"
 #include "s3ha/crypto/sha256.hpp"
+#include "s3ha/http/read_header.hpp"
 #include "s3ha/http/s3_error.hpp"
 #include "s3ha/http/s3_request.hpp"
 #include "s3ha/metrics/proxy_metrics.hpp"
@@ -387,8 +388,7 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             upstream.tcp().expires_after(
                 request_complete ? retries.response_header_timeout
                                  : std::min(retries.response_header_timeout, milliseconds(1000)));
-            co_await http::async_read_header(upstream, conn->buffer(), *rp,
-                                             net::redirect_error(use_awaitable, rec));
+            rec = co_await read_header(upstream, conn->buffer(), *rp);
         } while (!rec && is_informational(rp->get().result()));
         if (rec) {
             conn->stream().abort();
