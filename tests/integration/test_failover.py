@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from harness import rawclient, rawhttp
 from harness.backends import S3rverBackend
 from harness.env import clean_env
-from harness.process import ManagedProcess, http_status, tcp_probe, wait_until
+from harness.process import ManagedProcess, http_status, tcp_probe, tcp_queue_bytes, wait_until
 from harness.ports import free_port
 from harness.relay import TcpRelay
 from harness.s3util import (backend_bytes, backend_head, backend_keys, error_code,
@@ -96,7 +96,7 @@ def test_kill9_active_backend_during_gets_and_puts(s3ha_factory, tmp_path, uniqu
         p = s3ha_factory([b0, b1], routing={"policy": "failover",
                                             "retries": {"max_attempts": 3,
                                                         "connect_timeout": "1s"}})
-        _wait_log(p, r"backend b[01] is up")
+        p.wait_backends_up(2)
 
         threads_n, per_thread, kill_after = 4, 250, 300
         done = 0
@@ -229,6 +229,7 @@ def test_all_backends_down_answers_503_at_once(s3ha_factory, tmp_path, unique_bu
         _wait_log(p, r"backend b0 is down")
         _wait_log(p, r"backend b1 is down")
         path = f"/{unique_bucket}/any-key"
+        times = []
         for _ in range(3):
             s = rawclient.sign_for(p, "GET", path)
             head = rawhttp.request_bytes("GET", rawclient.encoded_target(path), s.headers)
@@ -236,13 +237,16 @@ def test_all_backends_down_answers_503_at_once(s3ha_factory, tmp_path, unique_bu
                 t0 = time.monotonic()
                 c.send(head)
                 r = c.response("GET")
-                elapsed = time.monotonic() - t0
+                times.append(time.monotonic() - t0)
             assert r.status == 503, (r.status, r.body[:300])
             assert r.s3_code == "ServiceUnavailable", r.body[:300]
             assert r.h.get("retry-after") == "1", r.headers
-            # s3ha answers without any backend I/O; 100 ms is the bound (a loopback
-            # round trip here is well under 1 ms, so the margin covers a loaded 2-core machine).
-            assert elapsed < 0.1, f"503 after {elapsed * 1000:.0f} ms"
+        # s3ha answers without any backend I/O; 100 ms is the bound (a loopback round
+        # trip here is well under 1 ms). The fastest of three must meet it, so one scheduling
+        # stall of this Python client on a loaded 2-core machine does not decide; waiting for a
+        # backend (a connect or check timeout) would make all three slow.
+        assert min(times) < 0.1, f"503 after {[round(t * 1000) for t in times]} ms"
+        assert max(times) < 1.0, f"503 after {[round(t * 1000) for t in times]} ms"
         assert p.process.alive
     finally:
         b0.stop()
@@ -259,7 +263,13 @@ def _put_then_backend_dies(p, victim: S3rverBackend, bucket: str, key: str, body
     req = rawhttp.request_bytes("PUT", rawclient.encoded_target(f"/{bucket}/{key}"), s.headers, body)
     with rawhttp.Conn(_port(p), timeout=20) as c:
         c.send(req)
-        time.sleep(1.0)  # s3ha has read the body and written it into the stopped backend's socket
+        # Wait until s3ha has read the whole body (nothing left in either queue of the client
+        # connection), then give it a moment to write what it read into the stopped backend.
+        client_port = c.sock.getsockname()[1]
+        wait_until(lambda: tcp_queue_bytes(client_port, _port(p)) == (0, 0)
+                   and tcp_queue_bytes(_port(p), client_port) == (0, 0),
+                   timeout=15, what="s3ha to read the whole request body")
+        time.sleep(0.3)
         t_kill = time.monotonic()
         victim.kill9()
         r = c.response("PUT")
@@ -277,8 +287,7 @@ def test_put_over_replay_buffer_gets_slowdown_when_backend_dies_after_body(
             [{"backend": victim, "health_check": slow_hc},
              {"backend": other, "health_check": slow_hc}],
             routing={"retries": {"replay_buffer_size": "4KiB", "response_header_timeout": "20s"}})
-        _wait_log(p, r"backend b0 is up")
-        _wait_log(p, r"backend b1 is up")
+        p.wait_backends_up(2)
         body = os.urandom(256 * 1024)  # > replay_buffer_size: streamed without a copy
         r, after_kill = _put_then_backend_dies(p, victim, bucket, "big.bin", body)
         assert r.status == 503, (r.status, r.body[:300])
@@ -307,8 +316,7 @@ def test_small_put_is_replayed_once_on_the_other_backend_when_backend_dies_after
             [{"backend": victim, "health_check": slow_hc},
              {"backend": other, "endpoint": relay.endpoint, "health_check": slow_hc}],
             routing={"retries": {"replay_buffer_size": "4KiB", "response_header_timeout": "20s"}})
-        _wait_log(p, r"backend b0 is up")
-        _wait_log(p, r"backend b1 is up")
+        p.wait_backends_up(2)
         body = os.urandom(3000)  # <= replay_buffer_size: kept, replayed
         r, _ = _put_then_backend_dies(p, victim, bucket, "small.bin", body)
         assert r.status == 200, (r.status, r.body[:300])
@@ -335,8 +343,7 @@ def test_expect_100_continue_fails_over_before_the_body(s3ha_factory, tmp_path, 
             [{"backend": refusing, "health_check": slow_hc},
              {"backend": other, "health_check": slow_hc}],
             routing={"retries": {"replay_buffer_size": 0}})
-        _wait_log(p, r"backend b0 is up")
-        _wait_log(p, r"backend b1 is up")
+        p.wait_backends_up(2)
         refusing.stop()  # its port now refuses connections; s3ha still believes it is up
         data = os.urandom(1024 * 1024 + 7)
         path = f"/{bucket}/expect.bin"
@@ -416,7 +423,7 @@ def test_read_fallback_on_404_finds_objects_only_on_the_secondary(s3ha_factory, 
         with_fb = s3ha_factory([b0, b1], routing={"read_fallback_on_404": True})
         without = s3ha_factory([b0, b1])
         for p in (with_fb, without):
-            _wait_log(p, r"backend b0 is up")
+            p.wait_backends_up(2)  # the fallback goes to b1 only once b1 is known up
         c = with_fb.client(max_attempts=1)
         assert c.get_object(Bucket=bucket, Key="only-on-b1")["Body"].read() == data
         assert c.head_object(Bucket=bucket, Key="only-on-b1")["ContentLength"] == len(data)

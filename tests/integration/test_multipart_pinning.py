@@ -86,15 +86,6 @@ def _swift(swift) -> dict:
     return {"backend": swift, "health_check": {"interval": "3s", "timeout": "2s", "fall": 3}}
 
 
-def _all_up(proxy, count: int = 2):
-    """Returns proxy once its health checks found every backend up. Until then, the first backend
-    whose check passes takes all traffic (s3rver's check is quicker than Swift's), and an upload
-    would start on it rather than on the primary."""
-    for i in range(count):
-        proxy.wait_log(f"backend b{i} is up", timeout=30)
-    return proxy
-
-
 def _expect_error(call, code: str, status: int) -> ClientError:
     with pytest.raises(ClientError) as ei:
         call()
@@ -114,7 +105,7 @@ def swift_and_s3rver(swift_backend, tmp_path, unique_bucket):
 
 def test_upload_completes_on_its_backend_with_rewritten_ids(swift_and_s3rver, s3ha_factory):
     bucket, swift, other = swift_and_s3rver
-    proxy = _all_up(s3ha_factory([_swift(swift), other]))
+    proxy = s3ha_factory([_swift(swift), other]).wait_backends_up(2)
     c = proxy.client(read_timeout=120)
     key = "mp/pinned.bin"
     parts = [os.urandom(PART), os.urandom(PART), os.urandom(1234)]
@@ -153,7 +144,7 @@ def test_upload_completes_on_its_backend_with_rewritten_ids(swift_and_s3rver, s3
 
 def test_foreign_and_tampered_upload_ids_are_no_such_upload(swift_and_s3rver, s3ha_factory):
     bucket, swift, other = swift_and_s3rver
-    proxy = _all_up(s3ha_factory([_swift(swift), other]))
+    proxy = s3ha_factory([_swift(swift), other]).wait_backends_up(2)
     c = proxy.client(max_attempts=1)
     key = "mp/ids.bin"
     uid = c.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
@@ -295,8 +286,8 @@ def test_two_s3ha_instances_serve_one_upload(s3ha_factory, tmp_path, unique_buck
         a = stack.enter_context(S3rverBackend(tmp_path / "a", buckets=[bucket]))
         b = stack.enter_context(S3rverBackend(tmp_path / "b", buckets=[bucket]))
         secret = "shared-client-secret-0123456789"
-        pa = _all_up(s3ha_factory([a, b], secret_key=secret))
-        pb = _all_up(s3ha_factory([a, b], secret_key=secret))
+        pa = s3ha_factory([a, b], secret_key=secret).wait_backends_up(2)
+        pb = s3ha_factory([a, b], secret_key=secret).wait_backends_up(2)
         assert pa.endpoint != pb.endpoint
         ca, cb = pa.client(read_timeout=120), pb.client(read_timeout=120)
         parts = [os.urandom(PART), os.urandom(PART), os.urandom(PART), os.urandom(4321)]

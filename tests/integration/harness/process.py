@@ -257,6 +257,21 @@ def tcp_states_to(pid: int, remote_port: int) -> list[int]:
     return states
 
 
+def tcp_queue_bytes(local_port: int, remote_port: int) -> tuple[int, int] | None:
+    """(bytes in the send queue, bytes in the receive queue) of the TCP socket on this machine
+    from 127.0.0.1:`local_port` to 127.0.0.1:`remote_port` (from /proc/net/tcp), or None when
+    there is no such socket. Send queue: not yet acknowledged by the peer; receive queue: not
+    yet read by the process holding the socket."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if (int(fields[1].rsplit(":", 1)[1], 16) == local_port
+                    and int(fields[2].rsplit(":", 1)[1], 16) == remote_port):
+                tx, rx = fields[4].split(":")
+                return int(tx, 16), int(rx, 16)
+    return None
+
+
 def start_with_retry(start: Callable[[], "object"], attempts: int = 3):
     """Call `start` (which picks fresh ports each time) until it does not fail on a port clash."""
     for attempt in range(1, attempts + 1):

@@ -216,6 +216,14 @@ class S3haProcess:
             time.sleep(0.1)
         return log
 
+    def wait_backends_up(self, count: int, timeout: float = 30.0) -> "S3haProcess":
+        """Self, once the health checks have found backends b0..b<count-1> up. Until a backend
+        is judged, traffic goes to the first one whose check passed (pool::select), which is
+        not always b0: a test that needs the configured order waits for this first."""
+        for i in range(count):
+            self.wait_log(f"backend b{i} is up", timeout=timeout)
+        return self
+
     def __enter__(self):
         return self
 

@@ -57,6 +57,19 @@ def backend_keys(backend, bucket: str) -> list[str]:
     return keys
 
 
+def settled_keys(backend, bucket: str, expected: list[str], timeout: float = 5.0) -> list[str]:
+    """The backend's listing of `bucket`, read again (up to `timeout` seconds) until it equals
+    `expected` (in any order). Swift applies a write to its container listing after the write's
+    answer when its container server is slow (an "async pending" update), so a listing read right
+    after a write can lag; the caller asserts on what this returns."""
+    deadline = time.monotonic() + timeout
+    while True:
+        keys = backend_keys(backend, bucket)
+        if sorted(keys) == sorted(expected) or time.monotonic() >= deadline:
+            return keys
+        time.sleep(0.1)
+
+
 def assert_absent_on_backend(backend, bucket: str, key: str, settle: float = 1.0) -> None:
     """The object does not exist on the backend, checked again after `settle` seconds (an upload
     s3ha failed to abort would complete in the meantime)."""
