@@ -5,12 +5,16 @@
 // no signature and has no deadlines, pool, metrics or logs: what s3ha costs above it is s3ha's own
 // per-request work. A measuring tool, not a proxy: GET/HEAD without a request body only.
 //
-// Usage: relay_floor LISTEN_PORT UPSTREAM_PORT WORKERS   (everything on 127.0.0.1)
+// Usage: relay_floor LISTEN_PORT UPSTREAM_PORT WORKERS [WORK_NS]   (everything on 127.0.0.1)
+// WORK_NS (default 0): a busy loop of that many nanoseconds per request before it goes upstream,
+// a stand-in for per-request work in user space. Run with several values, it shows what a
+// proxy's user time per request costs in req/s on this machine (bench/README.md).
 #include <utility> // before the Asio coroutine headers (g++ 12)
 
 #include <boost/asio.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -29,6 +33,14 @@ constexpr auto use_awaitable = net::use_awaitable_t<executor>{};
 namespace {
 
 unsigned short upstream_port = 0;
+std::chrono::nanoseconds work_per_request{0};
+
+// Busy for `d` (wall clock): a preempted loop runs on when it is scheduled again.
+void busy_for(std::chrono::nanoseconds d) {
+    const auto end = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < end) {
+    }
+}
 
 /// Length of the header section (through the blank line) in buf, or 0 while incomplete.
 std::size_t header_length(std::string_view buf) {
@@ -73,6 +85,7 @@ awaitable<void> relay(socket_t down) {
     for (;;) {
         const auto req_len = co_await read_header(down, req, req_used);
         const bool head_request = std::string_view(req.data(), 5) == "HEAD ";
+        if (work_per_request.count() > 0) busy_for(work_per_request);
         co_await net::async_write(up, net::buffer(req.data(), req_len), use_awaitable);
         req_used -= req_len; // a pipelined next request moves to the front
         std::copy_n(req.data() + req_len, req_used, req.data());
@@ -101,10 +114,11 @@ awaitable<void> accept_loop(acceptor_t acceptor) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        std::fputs("usage: relay_floor LISTEN_PORT UPSTREAM_PORT WORKERS\n", stderr);
+    if (argc != 4 && argc != 5) {
+        std::fputs("usage: relay_floor LISTEN_PORT UPSTREAM_PORT WORKERS [WORK_NS]\n", stderr);
         return 2;
     }
+    if (argc == 5) work_per_request = std::chrono::nanoseconds(std::atol(argv[4]));
     const auto port = static_cast<unsigned short>(std::atoi(argv[1]));
     upstream_port = static_cast<unsigned short>(std::atoi(argv[2]));
     const int workers = std::max(1, std::atoi(argv[3]));
