@@ -22,8 +22,8 @@ from harness.backends import S3rverBackend
 from harness.clients import boto3_client
 from harness.env import clean_env
 from harness.ports import free_port
-from harness.process import (TCP_CLOSE_WAIT, ManagedProcess, http_probe, tcp_states_to,
-                             wait_until)
+from harness.process import (TCP_CLOSE_WAIT, ManagedProcess, http_probe, start_with_retry,
+                             tcp_states_to, wait_until)
 
 pytestmark = [pytest.mark.s3ha, pytest.mark.s3rver]
 
@@ -197,17 +197,25 @@ def test_metrics_exact_after_traffic_and_failover(two_backends, s3ha_factory):
 def test_prometheus_server_scrapes_s3ha(two_backends, s3ha_factory, tmp_path):
     b0, b1 = two_backends
     proxy = start_proxy(s3ha_factory, two_backends, checks=(FAST_CHECK, FAST_CHECK))
-    port = free_port()
     cfg = tmp_path / "prometheus.yml"
     cfg.write_text(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
         "scrape_configs:\n  - job_name: s3ha\n    static_configs:\n"
         f"      - targets: ['{proxy.config['admin']['listen']}']\n")
-    prom = ManagedProcess(
-        "prometheus",
-        [PROMETHEUS, f"--config.file={cfg}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
-        tmp_path / "prometheus.log", env=clean_env(home=tmp_path), cwd=tmp_path)
+
+    def start_prometheus() -> tuple[ManagedProcess, int]:
+        # A port picked free can be taken before Prometheus binds it: start_with_retry starts
+        # again on a new one.
+        port = free_port()
+        prom = ManagedProcess(
+            "prometheus",
+            [PROMETHEUS, f"--config.file={cfg}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+            tmp_path / f"prometheus-{port}.log", env=clean_env(home=tmp_path), cwd=tmp_path)
+        prom.start([http_probe(f"http://127.0.0.1:{port}/-/ready")], timeout=30)
+        return prom, port
+
+    prom, port = start_with_retry(start_prometheus)
     api = f"http://127.0.0.1:{port}/api/v1/query"
     http = requests.Session()
     http.trust_env = False
@@ -220,7 +228,6 @@ def test_prometheus_server_scrapes_s3ha(two_backends, s3ha_factory, tmp_path):
                 for x in data}
 
     try:
-        prom.start([http_probe(f"http://127.0.0.1:{port}/-/ready")], timeout=30)
         wait_until(lambda: query("s3ha_backend_up") == {"b0": 1.0, "b1": 1.0}, 20,
                    what="prometheus: s3ha_backend_up 1 for both backends")
 

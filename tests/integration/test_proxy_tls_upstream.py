@@ -24,7 +24,7 @@ from conftest import bucket_name
 from harness import rawclient
 from harness.env import clean_env
 from harness.ports import free_port
-from harness.process import ManagedProcess, tcp_probe, wait_until
+from harness.process import ManagedProcess, start_with_retry, tcp_probe, wait_until
 from harness.s3util import MIB, backend_sha256, empty_and_delete, sha256
 
 pytestmark = [pytest.mark.s3ha, pytest.mark.s3rver]
@@ -60,6 +60,10 @@ class _TlsFront:
     """HAProxy terminating TLS on a free port in front of an http backend."""
 
     def __init__(self, workdir, cert_bundle, backend_port: int):
+        # A port picked free can be taken before HAProxy binds it: start again on a new one.
+        start_with_retry(lambda: self._start(workdir, cert_bundle, backend_port))
+
+    def _start(self, workdir, cert_bundle, backend_port: int) -> None:
         self.port = free_port()
         cfg = workdir / "haproxy.cfg"
         cfg.write_text(f"""global
