@@ -43,8 +43,10 @@ bool is_hop_by_hop(http::field f) {
 hop_by_hop_filter::hop_by_hop_filter(const http::fields& fields) {
     for (auto it = fields.find(http::field::connection);
          it != fields.end() && it->name() == http::field::connection; ++it) {
-        for_each_list_element(it->value(),
-                              [&](std::string_view token) { named_.emplace_back(token); });
+        for_each_list_element(it->value(), [&](std::string_view token) {
+            // The usual value needs no copy: Keep-Alive is hop-by-hop anyway.
+            if (!boost::beast::iequals(token, "keep-alive")) named_.emplace_back(token);
+        });
     }
 }
 

@@ -1,6 +1,7 @@
 #include "s3ha/sigv4/signer.hpp"
 
 #include "s3ha/core/errc.hpp"
+#include "s3ha/core/strings.hpp"
 #include "s3ha/sigv4/canonical.hpp"
 
 #include <algorithm>
@@ -10,10 +11,6 @@ namespace s3ha::sigv4 {
 namespace {
 
 constexpr std::string_view k_service = "s3";
-
-char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 bool is_client_auth_param(std::string_view raw_name) {
     std::string scratch;
@@ -25,26 +22,18 @@ bool is_client_auth_param(std::string_view raw_name) {
     return std::find(std::begin(names), std::end(names), *name) != std::end(names);
 }
 
-bool iequals(std::string_view a, std::string_view lower_b) {
-    if (a.size() != lower_b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower_b[i]) return false;
-    }
-    return true;
-}
-
 // Headers the upstream signature covers besides host: what S3 needs signed (x-amz-*) and what
 // protects the body's meaning (content-md5, content-type).
 bool is_signed_upstream_icase(std::string_view name) {
-    return iequals(name, "content-md5") || iequals(name, "content-type") ||
-           (name.size() > 6 && iequals(name.substr(0, 6), "x-amz-"));
+    return equals_lower(name, "content-md5") || equals_lower(name, "content-type") ||
+           (name.size() > 6 && starts_with_lower(name, "x-amz-"));
 }
 
 } // namespace
 
 bool is_client_auth_header(const http::fields::value_type& field) {
     return field.name() == http::field::authorization ||
-           iequals(field.name_string(), "x-amz-security-token");
+           equals_lower(field.name_string(), "x-amz-security-token");
 }
 
 bool append_query_without_client_auth(std::string& out, std::string_view raw_query) {
@@ -113,7 +102,7 @@ result<std::string> sign_request(http::request_header<>& req, const signing_para
         std::string& n = ws.name_pool[count++];
         n.assign(name);
         for (char& c : n)
-            c = lower(c);
+            c = ascii_lower(c);
     };
     add("host");
     for (const auto& f : req) {

@@ -15,24 +15,12 @@ namespace {
 constexpr std::string_view k_x_amz_date = "x-amz-date";
 constexpr std::string_view k_x_amz_content_sha256 = "x-amz-content-sha256";
 
-char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool starts_with_icase(std::string_view s, std::string_view lower_prefix) {
-    if (s.size() < lower_prefix.size()) return false;
-    for (std::size_t i = 0; i < lower_prefix.size(); ++i) {
-        if (lower(s[i]) != lower_prefix[i]) return false;
-    }
-    return true;
-}
-
 // a < b comparing a case-insensitively against an already lower-case b (and vice versa).
 bool icase_less(std::string_view a, std::string_view b) {
     std::size_t n = std::min(a.size(), b.size());
     for (std::size_t i = 0; i < n; ++i) {
-        char x = lower(a[i]);
-        char y = lower(b[i]);
+        char x = ascii_lower(a[i]);
+        char y = ascii_lower(b[i]);
         if (x != y) return x < y;
     }
     return a.size() < b.size();
@@ -340,7 +328,7 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
         std::string& lowered = in.buf[5];
         lowered.assign(signed_headers);
         for (char& c : lowered)
-            c = lower(c);
+            c = ascii_lower(c);
         signed_headers = lowered;
     }
     if (!parse_signed_headers(signed_headers, names)) return malformed(kind);
@@ -348,7 +336,7 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
         return malformed(kind);
     for (const auto& f : req) {
         auto name = f.name_string();
-        if (!starts_with_icase(name, "x-amz-")) continue;
+        if (!starts_with_lower(name, "x-amz-")) continue;
         if (!std::binary_search(names.begin(), names.end(), name, icase_less))
             return errc::access_denied; // S3: "There were headers present ... not signed"
     }
@@ -399,7 +387,7 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     out.payload_hash.assign(payload_value);
     if (*payload == payload_kind::sha256) {
         for (char& c : out.payload_hash)
-            c = lower(c);
+            c = ascii_lower(c);
     }
     out.amz_date.assign(in.amz_date);
     out.scope.assign(scope_str);

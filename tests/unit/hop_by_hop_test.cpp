@@ -33,6 +33,20 @@ TEST_CASE("hop-by-hop headers and Connection-named headers are removed", "[unit]
     CHECK(f[http::field::content_length] == "5");
 }
 
+TEST_CASE("Connection: keep-alive and close name their headers too", "[unit][proxy]") {
+    http::fields f;
+    f.set(http::field::connection, "Keep-Alive");
+    f.set(http::field::keep_alive, "timeout=5");
+    f.set("Close", "1"); // RFC 9110 §18.4: reserved, as it would clash with the close option
+    f.set("x-amz-meta-keep", "yes");
+    hop_by_hop_filter filter(f);
+    CHECK(filter.drops(*f.find(http::field::keep_alive)));
+    CHECK_FALSE(filter.drops(*f.find("Close")));
+    CHECK_FALSE(filter.drops(*f.find("x-amz-meta-keep")));
+    f.set(http::field::connection, "close");
+    CHECK(hop_by_hop_filter(f).drops(*f.find("Close")));
+}
+
 TEST_CASE("stripping keeps the other headers, repeats included, in order", "[unit][proxy]") {
     http::fields f;
     f.insert("X-A", "1");
