@@ -135,7 +135,11 @@ def proxy(request, backend, _shared_s3ha, tmp_path_factory) -> S3haProcess:
     if p is None or p.process is None or not p.process.alive:
         if p is not None:
             p.stop()
-        p = S3haProcess([{"backend": backend, "aws_chunked": "decode"}],
+        # Lenient checks: these tests are about the data path, and on a loaded machine a Swift
+        # check can take longer than the harness default 500 ms; two slow ones would mark the
+        # only backend down and turn the next requests into 503s.
+        lenient = {"interval": "2s", "timeout": "1500ms", "fall": 3}
+        p = S3haProcess([{"backend": backend, "aws_chunked": "decode", "health_check": lenient}],
                         tmp_path_factory.mktemp(f"s3ha-shared-{backend.kind}"), wait_admin=False)
         _shared_s3ha[backend.kind] = p
     request.node._harness_shared_s3ha = [p]
