@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 Probe = Callable[[], bool]
 
@@ -237,6 +237,25 @@ class ManagedProcess:
 TCP_CLOSE_WAIT = 0x08
 
 
+class _TcpSocket(NamedTuple):
+    local_port: int
+    remote_port: int
+    state: int
+    send_queue: int  # bytes not yet acknowledged by the peer
+    recv_queue: int  # bytes not yet read by the process holding the socket
+    inode: str
+
+
+def _tcp_sockets() -> Iterator[_TcpSocket]:
+    """Every TCP socket of this machine, as /proc/net/tcp and /proc/net/tcp6 list them."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            f = line.split()
+            tx, rx = f[4].split(":")
+            yield _TcpSocket(int(f[1].rsplit(":", 1)[1], 16), int(f[2].rsplit(":", 1)[1], 16),
+                             int(f[3], 16), int(tx, 16), int(rx, 16), f[9])
+
+
 def tcp_states_to(pid: int, remote_port: int) -> list[int]:
     """The TCP states of the sockets process `pid` holds to 127.0.0.1:`remote_port` (from /proc).
     CLOSE_WAIT means the peer closed the connection and the process has not closed it yet."""
@@ -248,13 +267,7 @@ def tcp_states_to(pid: int, remote_port: int) -> list[int]:
             continue  # closed meanwhile
         if target.startswith("socket:["):
             inodes.add(target[len("socket:["):-1])
-    states = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[2].rsplit(":", 1)[1], 16) == remote_port and fields[9] in inodes:
-                states.append(int(fields[3], 16))
-    return states
+    return [s.state for s in _tcp_sockets() if s.remote_port == remote_port and s.inode in inodes]
 
 
 def tcp_queue_bytes(local_port: int, remote_port: int) -> tuple[int, int] | None:
@@ -262,13 +275,9 @@ def tcp_queue_bytes(local_port: int, remote_port: int) -> tuple[int, int] | None
     from 127.0.0.1:`local_port` to 127.0.0.1:`remote_port` (from /proc/net/tcp), or None when
     there is no such socket. Send queue: not yet acknowledged by the peer; receive queue: not
     yet read by the process holding the socket."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if (int(fields[1].rsplit(":", 1)[1], 16) == local_port
-                    and int(fields[2].rsplit(":", 1)[1], 16) == remote_port):
-                tx, rx = fields[4].split(":")
-                return int(tx, 16), int(rx, 16)
+    for s in _tcp_sockets():
+        if s.local_port == local_port and s.remote_port == remote_port:
+            return s.send_queue, s.recv_queue
     return None
 
 
