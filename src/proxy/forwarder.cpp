@@ -344,7 +344,7 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             st.continue_sent = true;
         }
 
-        upstream_writer writer(conn->stream(), up.header, retries.idle_timeout);
+        upstream_writer writer(conn->stream(), up.header, up.chunked(), retries.idle_timeout);
         error_code ec;
         if (up.mode == body_mode::none) {
             ec = co_await writer.finish();

@@ -6,30 +6,31 @@ namespace s3ha::proxy {
 
 namespace {
 
-// Upper-case hex of v, zero-padded to at least `width` digits (fmt's {:0<width>X}). By hand: it
-// runs for every request, and fmt::format parses its format string at run time each call.
-void append_hex(std::string& out, std::uint64_t v, int width) {
-    char buf[16];
+// Writes v as upper-case hex, zero-padded to `width` digits (fmt's {:0<width>X}), and returns
+// the end. By hand: it runs for every request, and fmt::format parses its format string at run
+// time each call.
+char* put_hex(char* out, std::uint64_t v, int width) {
+    char digits[16];
     int n = 0;
     do {
-        buf[n++] = "0123456789ABCDEF"[v & 0xfU];
+        digits[n++] = "0123456789ABCDEF"[v & 0xfU];
         v >>= 4;
     } while (v != 0);
     for (int i = n; i < width; ++i)
-        out.push_back('0');
+        *out++ = '0';
     while (n > 0)
-        out.push_back(buf[--n]);
+        *out++ = digits[--n];
+    return out;
 }
 
 } // namespace
 
 std::string format_request_id(std::uint32_t prefix, unsigned worker, std::uint64_t counter) {
-    std::string id;
-    id.reserve(24);
-    append_hex(id, prefix, 8);
-    append_hex(id, worker & 0xffU, 2);
-    append_hex(id, counter, 6);
-    return id;
+    char id[32]; // 8 + 2 + at most 16 digits
+    char* end = put_hex(id, prefix, 8);
+    end = put_hex(end, worker & 0xffU, 2);
+    end = put_hex(end, counter, 6);
+    return std::string(id, end);
 }
 
 std::string proxy_context::new_request_id() {

@@ -5,6 +5,7 @@
 #include "s3ha/proxy/splice.hpp"
 
 #include <array>
+#include <charconv>
 #include <optional>
 
 namespace s3ha::proxy {
@@ -12,16 +13,6 @@ namespace s3ha::proxy {
 namespace {
 
 using std::chrono::milliseconds;
-
-// What message::chunked() says (the last transfer coding is chunked), on a bare header.
-bool has_chunked_coding(const http::request_header<>& h) {
-    const auto te = h.find(http::field::transfer_encoding);
-    if (te == h.end()) return false;
-    std::string_view last;
-    for (auto coding : http::token_list{te->value()})
-        last = coding;
-    return beast::iequals(last, "chunked");
-}
 
 // Writes all of `buffers`: what the socket takes at once goes out without a deadline timer or a
 // suspension (the usual case for a message of a few KiB); only the rest is awaited, each write
@@ -119,74 +110,53 @@ awaitable<void> relay_length_body(any_stream& up, std::optional<length_body_read
 
 } // namespace
 
-upstream_writer::upstream_writer(any_stream& stream, const http::request_header<>& header,
+upstream_writer::upstream_writer(any_stream& stream, std::string_view header, bool chunked,
                                  std::chrono::milliseconds idle_timeout)
-    : stream_(stream), idle_timeout_(idle_timeout) {
-    if (has_chunked_coding(header)) {
-        msg_.emplace(header);
-        msg_->body().data = nullptr;
-        msg_->body().size = 0;
-        msg_->body().more = true;
-        sr_.emplace(*msg_); // the serializer frames the chunks
-    } else {
-        append_header(header_, header);
-    }
+    : stream_(stream), header_(header), chunked_(chunked), idle_timeout_(idle_timeout) {
 }
 
-awaitable<error_code> upstream_writer::send(std::string_view piece) {
-    if (header_written_) co_return co_await write_all(stream_, net::buffer(piece), idle_timeout_);
-    const std::array<net::const_buffer, 2> both{net::buffer(header_), net::buffer(piece)};
-    co_return co_await write_all(stream_, both, idle_timeout_);
-}
-
-awaitable<error_code> upstream_writer::write_header() {
-    error_code ec;
-    if (header_written_) co_return ec;
-    if (sr_) {
-        stream_.tcp().expires_after(idle_timeout_);
-        co_await http::async_write_header(stream_, *sr_, net::redirect_error(use_awaitable, ec));
-    } else {
-        ec = co_await send({});
+awaitable<error_code> upstream_writer::send(std::string_view frame, std::string_view piece,
+                                            std::string_view trailer) {
+    // Only the non-empty parts: a TLS stream writes just the first buffer per call, and an empty
+    // one first would write nothing.
+    std::array<net::const_buffer, 4> parts;
+    std::size_t count = 0;
+    for (std::string_view p :
+         {header_written_ ? std::string_view{} : header_, frame, piece, trailer}) {
+        if (!p.empty()) parts[count++] = net::buffer(p);
     }
+    const auto ec = co_await write_all(
+        stream_, std::span<const net::const_buffer>(parts.data(), count), idle_timeout_);
     if (!ec) header_written_ = true;
     co_return ec;
 }
 
+awaitable<error_code> upstream_writer::write_header() {
+    if (header_written_) co_return error_code{};
+    co_return co_await send({}, {}, {});
+}
+
 awaitable<error_code> upstream_writer::write(std::string_view piece) {
+    if (piece.empty()) co_return error_code{};
     error_code ec;
-    if (piece.empty()) co_return ec;
-    if (sr_) {
-        msg_->body().data = const_cast<char*>(piece.data()); // NOLINT: buffer_body takes void*
-        msg_->body().size = piece.size();
-        msg_->body().more = true;
-        stream_.tcp().expires_after(idle_timeout_);
-        co_await http::async_write(stream_, *sr_, net::redirect_error(use_awaitable, ec));
-        // need_buffer: the serializer wrote the piece and wants the next one.
-        if (ec == http::error::need_buffer) ec = {};
+    if (chunked_) {
+        // chunk = chunk-size CRLF chunk-data CRLF (RFC 9112 §7.1), without extensions.
+        char size_line[20];
+        auto [end, _] = std::to_chars(size_line, size_line + 16, piece.size(), 16);
+        *end++ = '\r';
+        *end++ = '\n';
+        ec = co_await send({size_line, static_cast<std::size_t>(end - size_line)}, piece, "\r\n");
     } else {
-        ec = co_await send(piece);
+        ec = co_await send({}, piece, {});
     }
-    if (!ec) {
-        header_written_ = true;
-        body_bytes_ += piece.size();
-    }
+    if (!ec) body_bytes_ += piece.size();
     co_return ec;
 }
 
 awaitable<error_code> upstream_writer::finish() {
-    error_code ec;
-    if (sr_) {
-        msg_->body().data = nullptr;
-        msg_->body().size = 0;
-        msg_->body().more = false;
-        stream_.tcp().expires_after(idle_timeout_);
-        co_await http::async_write(stream_, *sr_, net::redirect_error(use_awaitable, ec));
-        if (ec == http::error::need_buffer) ec = {};
-    } else if (!header_written_) {
-        ec = co_await send({});
-    }
-    if (!ec) header_written_ = true;
-    co_return ec;
+    if (chunked_) co_return co_await send("0\r\n\r\n", {}, {}); // last-chunk, no trailer
+    if (header_written_) co_return error_code{};
+    co_return co_await send({}, {}, {});
 }
 
 awaitable<response_relay_result>

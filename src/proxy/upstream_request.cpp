@@ -47,60 +47,69 @@ std::string remove_aws_chunked_coding(std::string_view content_encoding) {
     return out;
 }
 
+namespace {
+
+// Per-thread list of the fields a signature covers: it allocates only while growing, and
+// nothing suspends between filling and signing.
+std::vector<sigv4::header_field>& thread_signed_fields() {
+    thread_local std::vector<sigv4::header_field> fields;
+    return fields;
+}
+
+// The header as it is written, line by line; the fields that the signature covers are noted
+// as they go in (views of values that outlive the signing: the downstream header's and the
+// caller's).
+class header_text {
+public:
+    header_text(std::string& out, bool signing)
+        : out_(out), signing_(signing), covered_(thread_signed_fields()) {
+        covered_.clear();
+    }
+    void add(std::string_view name, std::string_view value) {
+        out_.append(name).append(": ").append(value).append("\r\n");
+        if (signing_ && sigv4::is_signed_upstream(name)) covered_.push_back({name, value});
+    }
+    void add_host(std::string_view host) {
+        out_.append("Host: ").append(host).append("\r\n");
+        if (signing_) covered_.push_back({"host", host});
+    }
+    std::span<sigv4::header_field> signed_fields() noexcept { return covered_; }
+
+private:
+    std::string& out_;
+    bool signing_;
+    std::vector<sigv4::header_field>& covered_;
+};
+
+} // namespace
+
 result<upstream_request>
 build_upstream_request(const downstream_request& down, const s3_address& address,
                        const sigv4::verified_request* auth, const upstream::backend& target,
                        std::string_view via_pseudonym, std::chrono::system_clock::time_point now,
                        sigv4::signing_key_cache& keys) {
     upstream_request up;
-    auto& h = up.header;
-    h.method_string(down.header.method_string());
-    h.version(down.header.version());
-    std::string path_style = address.path;
-    if (!address.query.empty()) {
-        const auto path_end = path_style.size();
-        if (!sigv4::append_query_without_client_auth(path_style, address.query)) {
-            path_style.resize(path_end); // nothing to remove: the query as it came
-            path_style.push_back('?');
-            path_style.append(address.query);
-        }
-    }
-    h.target(path_style);
-
-    // The downstream fields minus what is not forwarded: copying only the kept ones is cheaper
-    // than copying all and erasing (a node allocation and tree insert per field).
-    const hop_by_hop_filter hop_by_hop(down.header);
-    for (const auto& f : down.header) {
-        switch (f.name()) {
-        case http::field::host:           // the backend's, set below
-        case http::field::expect:         // s3ha answers 100-continue itself
-        case http::field::content_length: // set again below from the body mode
-            continue;
-        default: break;
-        }
-        if (hop_by_hop.drops(f) || sigv4::is_client_auth_header(f)) continue;
-        h.insert(f.name(), f.name_string(), f.value());
-    }
-    append_via(h, via_pseudonym);
-
+    const auto& dh = down.header;
     const bool has_body = down.chunked || down.content_length.value_or(0) > 0;
     up.mode = has_body ? body_mode::plain : body_mode::none;
     up.content_length = down.chunked ? std::nullopt : down.content_length;
 
-    if (auth == nullptr) { // anonymous: forwarded unsigned, body as received
-        h.set(http::field::host, target.host_header());
-    } else {
-        std::string payload_hash = auth->payload_hash;
+    // The payload mode first: it decides which downstream fields go upstream.
+    std::string_view payload_hash;
+    bool decode = false;
+    std::string content_coding; // decode: Content-Encoding without aws-chunked
+    if (auth != nullptr) {
+        payload_hash = auth->payload_hash;
         if (auth->payload == sigv4::payload_kind::unsigned_payload) {
             payload_hash = k_unsigned_payload;
         } else if (is_streaming(auth->payload)) {
             up.variant = sigv4::chunked_variant_from_content_sha256(auth->payload_hash);
             if (!up.variant) return errc::invalid_content_sha256;
-            if (auto v = h.find(k_decoded_length); v != h.end()) {
+            if (auto v = dh.find(k_decoded_length); v != dh.end()) {
                 up.decoded_length = parse_u64(v->value());
                 if (!up.decoded_length) return errc::invalid_argument;
             }
-            if (auto t = h.find(k_trailer); t != h.end()) {
+            if (auto t = dh.find(k_trailer); t != dh.end()) {
                 if (*up.variant == sigv4::chunked_variant::signed_payload) {
                     return errc::invalid_argument;
                 }
@@ -114,36 +123,88 @@ build_upstream_request(const downstream_request& down, const s3_address& address
                 if (!up.decoded_length) return errc::missing_content_length;
                 up.mode = body_mode::chunked_decode;
                 up.content_length = up.decoded_length;
-                auto coding = remove_aws_chunked_coding(h[http::field::content_encoding]);
-                if (coding.empty()) {
-                    h.erase(http::field::content_encoding);
-                } else {
-                    h.set(http::field::content_encoding, coding);
-                }
-                h.erase(k_decoded_length);
-                h.erase(k_trailer);
-                h.erase("x-amz-sdk-checksum-algorithm");
+                decode = true;
+                content_coding = remove_aws_chunked_coding(dh[http::field::content_encoding]);
                 payload_hash = k_unsigned_payload;
             }
         }
-        auto signature = sigv4::sign_request(h, target.signing(), payload_hash, now, keys);
+    }
+
+    // Request line: path-style target, the query without the client's authentication.
+    std::string path_style = address.path;
+    if (!address.query.empty()) {
+        const auto path_end = path_style.size();
+        if (!sigv4::append_query_without_client_auth(path_style, address.query)) {
+            path_style.resize(path_end); // nothing to remove: the query as it came
+            path_style.push_back('?');
+            path_style.append(address.query);
+        }
+    }
+    std::string& text = up.header;
+    text.reserve(1024);
+    text.append(dh.method_string()).append(" ").append(path_style);
+    text.append(dh.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+
+    header_text fields(text, auth != nullptr);
+    fields.add_host(target.host_header());
+    // The downstream fields minus what is not forwarded or is set again below.
+    const hop_by_hop_filter hop_by_hop(dh);
+    bool coding_done = false;
+    for (const auto& f : dh) {
+        switch (f.name()) {
+        case http::field::host:           // the backend's, above
+        case http::field::expect:         // s3ha answers 100-continue itself
+        case http::field::content_length: // set again below from the body mode
+            continue;
+        case http::field::content_encoding:
+            if (!decode) break;
+            // Decoded: the first Content-Encoding without aws-chunked, in its place.
+            if (!coding_done && !content_coding.empty())
+                fields.add(f.name_string(), content_coding);
+            coding_done = true;
+            continue;
+        default: break;
+        }
+        if (hop_by_hop.drops(f) || sigv4::is_client_auth_header(f)) continue;
+        const auto name = f.name_string();
+        if (auth != nullptr &&
+            (beast::iequals(name, "x-amz-date") || beast::iequals(name, "x-amz-content-sha256"))) {
+            continue; // the upstream signature's own, below
+        }
+        if (decode && (beast::iequals(name, k_decoded_length) || beast::iequals(name, k_trailer) ||
+                       beast::iequals(name, "x-amz-sdk-checksum-algorithm"))) {
+            continue; // s3ha verifies the chunks and the trailer checksum itself
+        }
+        fields.add(name, f.value());
+    }
+    const std::string via = std::string("1.1 ").append(via_pseudonym);
+    fields.add("Via", via);
+    if (up.content_length) {
+        text.append("Content-Length: ").append(std::to_string(*up.content_length)).append("\r\n");
+    } else if (up.mode != body_mode::none) {
+        text.append("Transfer-Encoding: chunked\r\n");
+    }
+
+    if (auth != nullptr) {
+        const std::string amz_date = sigv4::format_amz_date(now);
+        fields.add("X-Amz-Date", amz_date);
+        fields.add("X-Amz-Content-Sha256", payload_hash);
+        const auto& p = target.signing();
+        text.append("Authorization: ");
+        auto signature = sigv4::append_authorization(
+            text, {dh.method_string(), path_style, fields.signed_fields(), payload_hash, amz_date},
+            p, keys);
         if (!signature) return signature.error();
-        up.seed_signature = std::move(*signature);
+        text.append("\r\n");
+        up.seed_signature.assign(signature->data(), signature->size());
         if (up.mode == body_mode::chunked_forward && sigv4::is_signed(*up.variant)) {
-            const auto& p = target.signing();
-            std::string amz_date(h["x-amz-date"]);
             std::string date = amz_date.substr(0, 8);
             up.chunk_signing = sigv4::chunk_signing_context{
                 keys.get(p.access_key, p.secret_key, date, p.region, "s3"), amz_date,
                 date + "/" + p.region + "/s3/aws4_request", up.seed_signature};
         }
     }
-
-    if (up.content_length) {
-        h.set(http::field::content_length, std::to_string(*up.content_length));
-    } else if (up.mode != body_mode::none) {
-        h.set(http::field::transfer_encoding, "chunked");
-    }
+    text.append("\r\n");
     return up;
 }
 

@@ -92,10 +92,11 @@ bool needs_decoding(std::string_view s, bool plus_as_space) {
     return find_escape(s, 0, plus_as_space) != s.size();
 }
 
-// One query parameter, encoded the canonical way.
+// One query parameter, encoded the canonical way: views of the raw query, or of the per-thread
+// arena when it had to be re-encoded.
 struct query_param {
-    std::string name;
-    std::string value;
+    std::string_view name;
+    std::string_view value;
 };
 
 bool less_param(const query_param& a, const query_param& b) {
@@ -124,20 +125,21 @@ bool is_canonically_encoded(std::string_view raw) {
     return true;
 }
 
-// Canonical (decode then encode) form of one query name or value, appended to out.
-bool append_canonical_component(std::string& out, std::string_view raw, std::string& scratch) {
-    if (is_canonically_encoded(raw)) {
-        out.append(raw);
-        return true;
-    }
+// Canonical (decode then encode) form of one query name or value: raw itself when it is
+// already in that form, else the form written to `arena` (whose capacity must not be exceeded,
+// so the views of earlier components stay valid). nullopt on a bad escape.
+std::optional<std::string_view> canonical_component(std::string_view raw, std::string& arena,
+                                                    std::string& scratch) {
+    if (is_canonically_encoded(raw)) return raw;
+    const std::size_t at = arena.size();
     if (!needs_decoding(raw, true)) {
-        append_uri_encoded(out, raw, true);
-        return true;
+        append_uri_encoded(arena, raw, true);
+    } else {
+        scratch.clear();
+        if (!append_decoded(scratch, raw, true)) return std::nullopt;
+        append_uri_encoded(arena, scratch, true);
     }
-    scratch.clear();
-    if (!append_decoded(scratch, raw, true)) return false;
-    append_uri_encoded(out, scratch, true);
-    return true;
+    return std::string_view(arena).substr(at);
 }
 
 } // namespace
@@ -183,7 +185,8 @@ std::optional<std::string_view> percent_decode_view(std::string_view s, bool plu
 
 bool query_name_is(std::string_view raw_name, std::string_view name) {
     // Decoding never lengthens a name, and most names have nothing to decode.
-    if (raw_name.size() < name.size()) return false;
+    if (name.empty()) return raw_name.empty();
+    if (raw_name.size() < name.size() || !may_start_with(raw_name, name.front())) return false;
     if (!needs_decoding(raw_name, true)) return raw_name == name;
     std::string scratch;
     auto decoded = percent_decode_view(raw_name, true, scratch);
@@ -230,31 +233,31 @@ std::optional<std::string> canonical_uri(std::string_view raw_path) {
 bool append_canonical_query(std::string& out, std::string_view raw_query, bool exclude_signature) {
     if (raw_query.empty()) return true;
 
-    // Per-thread pool of parameters whose strings keep their capacity between requests; only
-    // the first `count` entries are in use.
+    // Per-thread: no allocation once grown. Decoding never lengthens a component and encoding
+    // at most triples it, so with this capacity the arena never moves while views point into it.
     thread_local std::vector<query_param> params;
+    thread_local std::string arena;
     thread_local std::string scratch;
-    std::size_t count = 0;
+    params.clear();
+    arena.clear();
+    arena.reserve(3 * raw_query.size());
     bool ok = true;
     for_each_query_param(raw_query, [&](std::string_view raw_name, std::string_view raw_value) {
-        if (count == params.size()) params.emplace_back();
-        query_param& p = params[count];
-        p.name.clear();
-        p.value.clear();
-        if (!append_canonical_component(p.name, raw_name, scratch)) return ok = false;
-        if (exclude_signature && p.name == "X-Amz-Signature") return true;
-        if (!append_canonical_component(p.value, raw_value, scratch)) return ok = false;
-        ++count;
+        const auto name = canonical_component(raw_name, arena, scratch);
+        if (!name) return ok = false;
+        if (exclude_signature && *name == "X-Amz-Signature") return true;
+        const auto value = canonical_component(raw_value, arena, scratch);
+        if (!value) return ok = false;
+        params.push_back({*name, *value});
         return true;
     });
     if (!ok) return false;
-    auto end = params.begin() + static_cast<std::ptrdiff_t>(count);
-    std::sort(params.begin(), end, less_param);
-    for (auto it = params.begin(); it != end; ++it) {
-        if (it != params.begin()) out.push_back('&');
-        out.append(it->name);
+    std::sort(params.begin(), params.end(), less_param);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        if (i > 0) out.push_back('&');
+        out.append(params[i].name);
         out.push_back('=');
-        out.append(it->value);
+        out.append(params[i].value);
     }
     return true;
 }
@@ -267,6 +270,13 @@ std::optional<std::string> canonical_query(std::string_view raw_query, bool excl
 }
 
 void append_canonical_header_value(std::string& out, std::string_view value) {
+    // Most values (hashes, dates, hosts) have no blank to trim or collapse: one copy.
+    if (value.empty() || (!is_blank(value.front()) && !is_blank(value.back()) &&
+                          std::memchr(value.data(), '\t', value.size()) == nullptr &&
+                          value.find("  ") == std::string_view::npos)) {
+        out.append(value);
+        return;
+    }
     std::size_t b = 0;
     std::size_t e = value.size();
     while (b < e && is_blank(value[b]))
@@ -460,12 +470,66 @@ std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_
     return sys_days{ymd} + hours{h} + minutes{mi} + seconds{se};
 }
 
-canonical_status append_canonical_request_head(std::string& out, const http::request_header<>& req,
-                                               target_parts target,
-                                               const std::vector<std::string_view>& signed_headers,
-                                               bool exclude_signature,
-                                               std::size_t* signed_headers_begin) {
-    out.append(req.method_string());
+namespace {
+
+// a < b for header names, ignoring ASCII case.
+bool less_lower(std::string_view a, std::string_view b) {
+    const std::size_t n = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        const char ca = ascii_lower(a[i]);
+        const char cb = ascii_lower(b[i]);
+        if (ca != cb) return ca < cb;
+    }
+    return a.size() < b.size();
+}
+
+void append_lower(std::string& out, std::string_view s) {
+    const std::size_t at = out.size();
+    out.append(s);
+    for (std::size_t i = at; i < out.size(); ++i)
+        out[i] = ascii_lower(out[i]);
+}
+
+} // namespace
+
+void sort_header_fields(std::span<header_field> fields) {
+    // Insertion sort: stable, in place (std::stable_sort allocates), and a request signs a
+    // handful of headers.
+    for (std::size_t i = 1; i < fields.size(); ++i) {
+        const header_field f = fields[i];
+        std::size_t j = i;
+        for (; j > 0 && less_lower(f.name, fields[j - 1].name); --j)
+            fields[j] = fields[j - 1];
+        fields[j] = f;
+    }
+}
+
+void append_canonical_header_lines(std::string& out, std::span<const header_field> sorted,
+                                   std::size_t* signed_headers_begin) {
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        const bool repeat = i > 0 && beast::iequals(sorted[i - 1].name, sorted[i].name);
+        if (repeat) {
+            out.push_back(',');
+        } else {
+            if (i > 0) out.push_back('\n');
+            append_lower(out, sorted[i].name);
+            out.push_back(':');
+        }
+        append_canonical_header_value(out, sorted[i].value);
+    }
+    out.append(sorted.empty() ? "\n" : "\n\n");
+    if (signed_headers_begin != nullptr) *signed_headers_begin = out.size();
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        if (i > 0 && beast::iequals(sorted[i - 1].name, sorted[i].name)) continue;
+        if (i > 0) out.push_back(';');
+        append_lower(out, sorted[i].name);
+    }
+    out.push_back('\n');
+}
+
+canonical_status append_canonical_request_start(std::string& out, std::string_view method,
+                                                target_parts target, bool exclude_signature) {
+    out.append(method);
     out.push_back('\n');
     if (!append_canonical_uri(out, target.path)) return canonical_status::bad_uri;
     out.push_back('\n');
@@ -473,6 +537,19 @@ canonical_status append_canonical_request_head(std::string& out, const http::req
         return canonical_status::bad_uri;
     }
     out.push_back('\n');
+    return canonical_status::ok;
+}
+
+canonical_status append_canonical_request_head(std::string& out, const http::request_header<>& req,
+                                               target_parts target,
+                                               const std::vector<std::string_view>& signed_headers,
+                                               bool exclude_signature,
+                                               std::size_t* signed_headers_begin) {
+    if (auto s =
+            append_canonical_request_start(out, req.method_string(), target, exclude_signature);
+        s != canonical_status::ok) {
+        return s;
+    }
     if (!append_canonical_headers(out, req, signed_headers)) {
         return canonical_status::missing_header;
     }

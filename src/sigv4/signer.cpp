@@ -13,6 +13,7 @@ namespace {
 constexpr std::string_view k_service = "s3";
 
 bool is_client_auth_param(std::string_view raw_name) {
+    if (!may_start_with(raw_name, 'X')) return false;
     std::string scratch;
     auto name = percent_decode_view(raw_name, true, scratch);
     if (!name) return false;
@@ -22,14 +23,12 @@ bool is_client_auth_param(std::string_view raw_name) {
     return std::find(std::begin(names), std::end(names), *name) != std::end(names);
 }
 
-// Headers the upstream signature covers besides host: what S3 needs signed (x-amz-*) and what
-// protects the body's meaning (content-md5, content-type).
-bool is_signed_upstream_icase(std::string_view name) {
+} // namespace
+
+bool is_signed_upstream(std::string_view name) {
     return equals_lower(name, "content-md5") || equals_lower(name, "content-type") ||
            (name.size() > 6 && starts_with_lower(name, "x-amz-"));
 }
-
-} // namespace
 
 bool is_client_auth_header(const http::fields::value_type& field) {
     return field.name() == http::field::authorization ||
@@ -57,21 +56,16 @@ bool append_query_without_client_auth(std::string& out, std::string_view raw_que
 
 namespace {
 
-// Per-thread buffers: signing allocates only the returned signature and what Beast copies.
+// Per-thread buffers: signing allocates nothing once they have grown.
 struct sign_workspace {
-    std::vector<std::string> name_pool; // lower-cased names; strings keep their capacity
-    std::vector<std::string_view> names;
-    std::string creq, sts, scope, authorization;
+    std::string creq, sts, scope;
 };
 sign_workspace& thread_sign_workspace() {
     thread_local sign_workspace ws = [] {
         sign_workspace w;
-        w.name_pool.resize(16);
-        w.names.reserve(16);
         w.creq.reserve(2048);
         w.sts.reserve(256);
         w.scope.reserve(64);
-        w.authorization.reserve(512);
         return w;
     }();
     return ws;
@@ -79,54 +73,22 @@ sign_workspace& thread_sign_workspace() {
 
 } // namespace
 
-result<std::string> sign_request(http::request_header<>& req, const signing_params& p,
-                                 std::string_view payload_hash,
-                                 std::chrono::system_clock::time_point now,
-                                 signing_key_cache& keys) {
-    char amz_date_buf[16];
-    {
-        const std::string d = format_amz_date(now); // 16 chars: fits the SSO buffer
-        std::copy(d.begin(), d.end(), amz_date_buf);
-    }
-    const std::string_view amz_date(amz_date_buf, sizeof amz_date_buf);
-    const std::string_view date = amz_date.substr(0, 8);
-    req.set(http::field::host, p.host);
-    req.set("X-Amz-Date", amz_date);
-    req.set("X-Amz-Content-Sha256", payload_hash);
-
-    // Names to sign, lower-cased, sorted, unique (a repeated header is one entry).
+result<signature_chars> append_authorization(std::string& out, const request_to_sign& req,
+                                             const signing_params& p, signing_key_cache& keys) {
+    const std::string_view date = req.amz_date.substr(0, 8);
+    sort_header_fields(req.headers);
     sign_workspace& ws = thread_sign_workspace();
-    std::size_t count = 0;
-    auto add = [&](std::string_view name) {
-        if (count == ws.name_pool.size()) ws.name_pool.emplace_back();
-        std::string& n = ws.name_pool[count++];
-        n.assign(name);
-        for (char& c : n)
-            c = ascii_lower(c);
-    };
-    add("host");
-    for (const auto& f : req) {
-        auto name = f.name_string();
-        if (is_signed_upstream_icase(name)) add(name);
-    }
-    ws.names.assign(ws.name_pool.begin(),
-                    ws.name_pool.begin() + static_cast<std::ptrdiff_t>(count));
-    std::sort(ws.names.begin(), ws.names.end());
-    ws.names.erase(std::unique(ws.names.begin(), ws.names.end()), ws.names.end());
-
-    const auto target = split_target(req.target());
     std::string& creq = ws.creq;
     creq.clear();
-    std::size_t signed_begin = 0;
-    switch (append_canonical_request_head(creq, req, target, ws.names, false, &signed_begin)) {
-    case canonical_status::ok: break;
-    case canonical_status::bad_uri: return errc::invalid_uri;
-    case canonical_status::missing_header: return errc::internal_error; // names came from req
+    if (append_canonical_request_start(creq, req.method, split_target(req.target), false) !=
+        canonical_status::ok) {
+        return errc::invalid_uri;
     }
+    std::size_t signed_begin = 0;
+    append_canonical_header_lines(creq, req.headers, &signed_begin);
     const std::size_t signed_length = creq.size() - signed_begin - 1; // without its '\n'
-    creq.append(payload_hash);
-    // The signed-headers line for the Authorization header; a view taken only now, after the last
-    // append to creq, cannot dangle.
+    creq.append(req.payload_hash);
+    // A view taken only now, after the last append to creq, cannot dangle.
     const std::string_view signed_headers(creq.data() + signed_begin, signed_length);
 
     std::string& scope = ws.scope;
@@ -134,14 +96,11 @@ result<std::string> sign_request(http::request_header<>& req, const signing_para
     scope.append(date).append("/").append(p.region).append("/").append(k_service).append("/");
     scope.append(k_terminator);
     ws.sts.clear();
-    append_string_to_sign(ws.sts, amz_date, scope, creq);
+    append_string_to_sign(ws.sts, req.amz_date, scope, creq);
     const auto& key = keys.hmac(p.access_key, p.secret_key, date, p.region, k_service);
     const signature_chars sig = signature_of(key, ws.sts);
-    const std::string_view sig_view(sig.data(), sig.size());
 
-    std::string& authorization = ws.authorization;
-    authorization.clear();
-    authorization.append(k_algorithm)
+    out.append(k_algorithm)
         .append(" Credential=")
         .append(p.access_key)
         .append("/")
@@ -149,9 +108,31 @@ result<std::string> sign_request(http::request_header<>& req, const signing_para
         .append(", SignedHeaders=")
         .append(signed_headers)
         .append(", Signature=")
-        .append(sig_view);
+        .append(sig.data(), sig.size());
+    return sig;
+}
+
+result<std::string> sign_request(http::request_header<>& req, const signing_params& p,
+                                 std::string_view payload_hash,
+                                 std::chrono::system_clock::time_point now,
+                                 signing_key_cache& keys) {
+    const std::string amz_date = format_amz_date(now);
+    req.set(http::field::host, p.host);
+    req.set("X-Amz-Date", amz_date);
+    req.set("X-Amz-Content-Sha256", payload_hash);
+    std::vector<header_field> fields;
+    for (const auto& f : req) {
+        if (f.name() == http::field::host || is_signed_upstream(f.name_string())) {
+            fields.push_back({f.name_string(), f.value()});
+        }
+    }
+    std::string authorization;
+    auto sig = append_authorization(
+        authorization, {req.method_string(), req.target(), fields, payload_hash, amz_date}, p,
+        keys);
+    if (!sig) return sig.error();
     req.set(http::field::authorization, authorization);
-    return std::string(sig_view);
+    return std::string(sig->data(), sig->size());
 }
 
 } // namespace s3ha::sigv4

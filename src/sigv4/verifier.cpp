@@ -105,6 +105,7 @@ errc parse_presigned(std::string_view query, auth_inputs& in) {
     std::string name_buf;
     for_each_query_param(query, [&](std::string_view raw_name, std::string_view raw_value) {
         // Names compare decoded, as S3 reads them; one with a bad escape is none of ours.
+        if (!may_start_with(raw_name, 'X')) return true;
         const auto name = percent_decode_view(raw_name, true, name_buf);
         if (!name) return true;
         const auto* found = std::find(std::begin(names), std::end(names), *name);
@@ -215,6 +216,7 @@ query_auth_presence find_query_auth(std::string_view query) {
     query_auth_presence p;
     std::string name_buf;
     for_each_query_param(query, [&](std::string_view raw_name, std::string_view) {
+        if (!may_start_with(raw_name, 'X') && !may_start_with(raw_name, 'S')) return true;
         const auto name = percent_decode_view(raw_name, true, name_buf);
         if (!name) return true;
         if (*name == "X-Amz-Algorithm" || *name == "X-Amz-Credential" ||

@@ -71,8 +71,8 @@ TEST_CASE("Via loop detection finds our own pseudonym only", "[unit][proxy]") {
     CHECK_FALSE(via_contains(f, "s3ha-a"));
     f.insert(http::field::via, "1.0 fred, 1.1 p.example.net (Apache/1.1)");
     CHECK_FALSE(via_contains(f, "s3ha-a"));
-    CHECK_FALSE(via_contains(f, "s3ha")); // a prefix is not a match
-    append_via(f, "s3ha-a");
+    CHECK_FALSE(via_contains(f, "s3ha"));     // a prefix is not a match
+    f.insert(http::field::via, "1.1 s3ha-a"); // what an upstream request of s3ha-a carries
     CHECK(via_contains(f, "s3ha-a"));
     CHECK(via_contains(f, "S3HA-A"));
     CHECK(f.count(http::field::via) == 2);

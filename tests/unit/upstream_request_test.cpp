@@ -65,6 +65,20 @@ s3_address address_of(const http::request_header<>& h) {
     return *a;
 }
 
+// The header as the backend receives it, parsed by Beast: the wire text must be one complete
+// header, with nothing after it.
+http::request_header<> sent(const upstream_request& up) {
+    http::request_parser<http::empty_body> p;
+    p.eager(false);
+    boost::system::error_code ec;
+    const auto used = p.put(boost::asio::buffer(up.header), ec);
+    INFO(ec.message());
+    REQUIRE(!ec);
+    REQUIRE(p.is_header_done());
+    REQUIRE(used == up.header.size());
+    return p.release().base();
+}
+
 // The backend's own verifier accepts the re-signed request: the strongest check of signing.
 void require_backend_accepts(const http::request_header<>& up) {
     sigv4::verifier backend_verifier("eu-west-1", {{"AKBACKEND", "backend-secret"}});
@@ -84,7 +98,7 @@ TEST_CASE("upstream request: proxy rules, auth stripped, path-style, re-signed w
     sigv4::signing_key_cache keys;
     auto up = build_upstream_request({h, 5, false}, address_of(h), &v, b, "s3ha-test", k_now, keys);
     REQUIRE(up);
-    const auto& u = up->header;
+    const auto u = sent(*up);
     CHECK(u.target() == "/photos/a%20b.jpg?x-id=PutObject");
     CHECK(u[http::field::host] == "10.0.0.5:9000");
     CHECK(u.count("X-Amz-Security-Token") == 0);
@@ -98,8 +112,34 @@ TEST_CASE("upstream request: proxy rules, auth stripped, path-style, re-signed w
     CHECK(u[http::field::content_length] == "5");
     CHECK(u[http::field::authorization].find("Credential=AKBACKEND/20240101/eu-west-1/s3/") !=
           std::string_view::npos);
+    // The client's X-Amz-Date and Authorization are replaced, not repeated.
+    CHECK(u.count("x-amz-date") == 1);
+    CHECK(u["x-amz-date"] == "20240101T120000Z");
+    CHECK(u.count(http::field::authorization) == 1);
+    CHECK(up->header.starts_with(
+        "PUT /photos/a%20b.jpg?x-id=PutObject HTTP/1.1\r\nHost: 10.0.0.5:9000\r\n"));
     CHECK(up->mode == body_mode::plain);
     CHECK(up->content_length == 5U);
+    CHECK_FALSE(up->chunked());
+    require_backend_accepts(u);
+}
+
+TEST_CASE("upstream request: repeated and mixed-case signed headers verify at the backend",
+          "[unit][proxy]") {
+    auto b = make_backend();
+    auto h = client_put(k_empty_sha);
+    h.insert("X-AMZ-META-Color", "red");        // a second x-amz-meta-color, other case
+    h.insert("x-amz-meta-a", "  two   words "); // spaces the canonical form collapses
+    h.insert("Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==");
+    auto v = verified(sigv4::payload_kind::sha256, k_empty_sha);
+    sigv4::signing_key_cache keys;
+    auto up = build_upstream_request({h, 5, false}, address_of(h), &v, b, "s3ha-test", k_now, keys);
+    REQUIRE(up);
+    const auto u = sent(*up);
+    CHECK(u.count("x-amz-meta-color") == 2);
+    const auto auth = u[http::field::authorization];
+    CHECK(auth.find("SignedHeaders=content-md5;content-type;host;x-amz-content-sha256;x-amz-date;"
+                    "x-amz-meta-a;x-amz-meta-color,") != std::string_view::npos);
     require_backend_accepts(u);
 }
 
@@ -120,11 +160,11 @@ TEST_CASE("upstream request: virtual-hosted and presigned become path-style, uns
     sigv4::signing_key_cache keys;
     auto up = build_upstream_request({h, std::nullopt, false}, *a, &v, b, "s3ha-test", k_now, keys);
     REQUIRE(up);
-    CHECK(up->header.target() == "/bkt/k?versionId=3");
-    CHECK(up->header["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD");
+    CHECK(sent(*up).target() == "/bkt/k?versionId=3");
+    CHECK(sent(*up)["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD");
     CHECK(up->mode == body_mode::none);
-    CHECK(up->header.count(http::field::content_length) == 0);
-    require_backend_accepts(up->header);
+    CHECK(sent(*up).count(http::field::content_length) == 0);
+    require_backend_accepts(sent(*up));
 }
 
 TEST_CASE("upstream request: anonymous requests go unsigned", "[unit][proxy]") {
@@ -138,8 +178,8 @@ TEST_CASE("upstream request: anonymous requests go unsigned", "[unit][proxy]") {
     auto up = build_upstream_request({h, std::nullopt, false}, address_of(h), nullptr, b,
                                      "s3ha-test", k_now, keys);
     REQUIRE(up);
-    CHECK(up->header.count(http::field::authorization) == 0);
-    CHECK(up->header[http::field::host] == "10.0.0.5:9000");
+    CHECK(sent(*up).count(http::field::authorization) == 0);
+    CHECK(sent(*up)[http::field::host] == "10.0.0.5:9000");
     CHECK(up->seed_signature.empty());
 }
 
@@ -158,17 +198,18 @@ TEST_CASE("upstream request: aws-chunked forward keeps the framing headers", "[u
                                      k_now, keys);
     REQUIRE(up);
     CHECK(up->mode == body_mode::chunked_forward);
-    CHECK(up->header[http::field::transfer_encoding] == "chunked");
-    CHECK(up->header[http::field::content_encoding] == "aws-chunked");
-    CHECK(up->header["x-amz-decoded-content-length"] == "66560");
-    CHECK(up->header["x-amz-trailer"] == "x-amz-checksum-crc32c");
-    CHECK(up->header["x-amz-content-sha256"] == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER");
+    CHECK(up->chunked());
+    CHECK(sent(*up)[http::field::transfer_encoding] == "chunked");
+    CHECK(sent(*up)[http::field::content_encoding] == "aws-chunked");
+    CHECK(sent(*up)["x-amz-decoded-content-length"] == "66560");
+    CHECK(sent(*up)["x-amz-trailer"] == "x-amz-checksum-crc32c");
+    CHECK(sent(*up)["x-amz-content-sha256"] == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER");
     REQUIRE(up->chunk_signing);
     CHECK(up->chunk_signing->seed_signature == up->seed_signature);
     CHECK(up->chunk_signing->scope == "20240101/eu-west-1/s3/aws4_request");
     CHECK(up->decoded_length == 66560U);
     CHECK(up->trailer_checksum == crypto::checksum_algorithm::crc32c);
-    require_backend_accepts(up->header);
+    require_backend_accepts(sent(*up));
 }
 
 TEST_CASE("upstream request: aws-chunked decode sends a plain UNSIGNED-PAYLOAD body",
@@ -187,14 +228,14 @@ TEST_CASE("upstream request: aws-chunked decode sends a plain UNSIGNED-PAYLOAD b
         build_upstream_request({h, 1100, false}, address_of(h), &v, b, "s3ha-test", k_now, keys);
     REQUIRE(up);
     CHECK(up->mode == body_mode::chunked_decode);
-    CHECK(up->header[http::field::content_length] == "1024");
-    CHECK(up->header[http::field::content_encoding] == "gzip");
-    CHECK(up->header["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD");
-    CHECK(up->header.count("x-amz-decoded-content-length") == 0);
-    CHECK(up->header.count("x-amz-trailer") == 0);
-    CHECK(up->header.count("x-amz-sdk-checksum-algorithm") == 0);
+    CHECK(sent(*up)[http::field::content_length] == "1024");
+    CHECK(sent(*up)[http::field::content_encoding] == "gzip");
+    CHECK(sent(*up)["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD");
+    CHECK(sent(*up).count("x-amz-decoded-content-length") == 0);
+    CHECK(sent(*up).count("x-amz-trailer") == 0);
+    CHECK(sent(*up).count("x-amz-sdk-checksum-algorithm") == 0);
     CHECK_FALSE(up->chunk_signing);
-    require_backend_accepts(up->header);
+    require_backend_accepts(sent(*up));
 
     SECTION("without x-amz-decoded-content-length it is refused") {
         h.erase("x-amz-decoded-content-length");

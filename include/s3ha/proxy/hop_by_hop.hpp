@@ -27,7 +27,4 @@ void strip_hop_by_hop(boost::beast::http::fields& fields);
 /// True when one of the Via headers lists `pseudonym` as a received-by entry (a loop).
 bool via_contains(const boost::beast::http::fields& fields, std::string_view pseudonym);
 
-/// Appends "1.1 <pseudonym>" to Via (a new Via header, so earlier entries stay in order).
-void append_via(boost::beast::http::fields& fields, std::string_view pseudonym);
-
 } // namespace s3ha::proxy

@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,12 +15,12 @@
 namespace s3ha::proxy {
 
 /// Writes one request upstream: the header, then body pieces, then the end of the body (with
-/// HTTP chunk framing when the header says Transfer-Encoding: chunked).
+/// HTTP chunk framing, RFC 9112 §7.1, when `chunked`).
 class upstream_writer {
 public:
-    /// idle_timeout: the deadline of each write. The header is serialized (or, chunked, copied)
-    /// here: it need not outlive the writer.
-    upstream_writer(any_stream& stream, const http::request_header<>& header,
+    /// header: the request header as sent, ending in the blank line; it must outlive the writer.
+    /// idle_timeout: the deadline of each write that has to wait.
+    upstream_writer(any_stream& stream, std::string_view header, bool chunked,
                     std::chrono::milliseconds idle_timeout);
     upstream_writer(const upstream_writer&) = delete;
     upstream_writer& operator=(const upstream_writer&) = delete;
@@ -37,15 +36,14 @@ public:
     std::uint64_t body_bytes() const noexcept { return body_bytes_; }
 
 private:
-    /// Header (if not written yet) and piece in one write; a non-chunked request only.
-    awaitable<error_code> send(std::string_view piece);
+    /// The header if not written yet, then `frame` (chunk framing before the piece), the piece
+    /// and `trailer` (after it), in one write.
+    awaitable<error_code> send(std::string_view frame, std::string_view piece,
+                               std::string_view trailer);
 
     any_stream& stream_;
-    /// A chunked request body goes through Beast's serializer (it frames the chunks) and msg_;
-    /// any other request writes header_ and the body bytes as they are.
-    std::optional<http::request<http::buffer_body>> msg_;
-    std::optional<http::request_serializer<http::buffer_body>> sr_;
-    std::string header_;
+    std::string_view header_;
+    bool chunked_;
     std::chrono::milliseconds idle_timeout_;
     bool header_written_ = false;
     std::uint64_t body_bytes_ = 0;

@@ -59,7 +59,8 @@ struct downstream_request {
 };
 
 struct upstream_request {
-    http::request_header<> header;
+    /// The header as it goes on the wire: request line, fields, blank line.
+    std::string header;
     body_mode mode = body_mode::none;
     /// Upstream body length; nullopt with a body = HTTP chunked transfer coding.
     std::optional<std::uint64_t> content_length;
@@ -73,6 +74,9 @@ struct upstream_request {
     /// chunked_forward of a signed variant: what re-signs the chunks for the backend (its
     /// signing key, date, scope, and seed_signature).
     std::optional<sigv4::chunk_signing_context> chunk_signing;
+
+    /// The body goes with HTTP chunked transfer coding.
+    bool chunked() const noexcept { return mode != body_mode::none && !content_length; }
 };
 
 /// Builds and signs the upstream request. auth == nullptr: an anonymous request (sent unsigned).

@@ -14,6 +14,7 @@
 #include <array>
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,12 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_as_space
 /// the decoded bytes written to scratch (replacing its content). nullopt as percent_decode.
 std::optional<std::string_view> percent_decode_view(std::string_view s, bool plus_as_space,
                                                     std::string& scratch);
+/// False when raw, percent-decoded ('+' as space), cannot start with c: a cheap test that spares
+/// decoding most names that are not the one looked for.
+constexpr bool may_start_with(std::string_view raw, char c) noexcept {
+    return !raw.empty() &&
+           (raw.front() == c || raw.front() == '%' || (raw.front() == '+' && c == ' '));
+}
 /// True when the raw query parameter name, decoded as S3 reads it ('+' as space), is `name`.
 bool query_name_is(std::string_view raw_name, std::string_view name);
 
@@ -110,13 +117,35 @@ bool append_canonical_headers(std::string& out, const http::fields& fields,
 std::string signed_headers_string(const std::vector<std::string_view>& signed_headers);
 void append_signed_headers(std::string& out, const std::vector<std::string_view>& signed_headers);
 
+/// One header as a signature covers it: the name in any case and the value as sent.
+struct header_field {
+    std::string_view name;
+    std::string_view value;
+};
+
+/// Sorts fields by lower-case name, keeping the order of arrival among equal names: the order
+/// the canonical headers block lists them in.
+void sort_header_fields(std::span<header_field> fields);
+
+/// The canonical headers block and the signed-headers line of fields sorted by
+/// sort_header_fields: `name:value\n` per distinct lower-cased name (a repeated name's values
+/// trimmed and joined with ','), '\n', then `a;b;c\n`. `signed_headers_begin`, when given,
+/// receives the offset in `out` where the signed-headers line starts.
+void append_canonical_header_lines(std::string& out, std::span<const header_field> sorted,
+                                   std::size_t* signed_headers_begin = nullptr);
+
 /// Why append_canonical_request_head failed.
 enum class canonical_status { ok, bad_uri, missing_header };
 
-/// Appends the canonical request up to the payload hash: method, canonical URI, canonical query
-/// (without X-Amz-Signature when `exclude_signature`), canonical headers and signed headers,
-/// each line ending in '\n'. `signed_headers_begin`, when given, receives the offset in `out`
-/// where the signed-headers line starts. The one builder the verifier and the signer share.
+/// Appends the first three lines of a canonical request: method, canonical URI and canonical
+/// query (without X-Amz-Signature when `exclude_signature`), each ending in '\n'.
+canonical_status append_canonical_request_start(std::string& out, std::string_view method,
+                                                target_parts target, bool exclude_signature);
+
+/// Appends the canonical request up to the payload hash: append_canonical_request_start, then
+/// the canonical headers of `signed_headers` taken from req and the signed-headers line, each
+/// line ending in '\n'. `signed_headers_begin`, when given, receives the offset in `out`
+/// where the signed-headers line starts. What the verifier builds from a received request.
 canonical_status append_canonical_request_head(std::string& out, const http::request_header<>& req,
                                                target_parts target,
                                                const std::vector<std::string_view>& signed_headers,

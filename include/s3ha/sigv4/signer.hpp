@@ -5,6 +5,7 @@
 
 #include "s3ha/core/net.hpp"
 #include "s3ha/core/result.hpp"
+#include "s3ha/sigv4/canonical.hpp"
 #include "s3ha/sigv4/signing_key_cache.hpp"
 
 #include <chrono>
@@ -30,6 +31,25 @@ struct signing_params {
     std::string region;
     std::string host; // the Host header value the backend expects, e.g. "10.0.0.5:9000"
 };
+
+/// True for the headers an upstream signature covers besides Host (any case): every x-amz-*
+/// header (what S3 needs signed), content-md5 and content-type (what protects the body's meaning).
+bool is_signed_upstream(std::string_view name);
+
+/// A request as the signer sees it; every view must stay valid during the call.
+struct request_to_sign {
+    std::string_view method;
+    std::string_view target;         ///< raw origin-form request-target (path and query)
+    std::span<header_field> headers; ///< the headers to sign, Host included; sorted in place
+    std::string_view payload_hash;   ///< the X-Amz-Content-Sha256 value sent with it
+    std::string_view amz_date;       ///< the X-Amz-Date value sent with it (YYYYMMDDTHHMMSSZ)
+};
+
+/// Appends the Authorization header value of req (header auth, service s3) to `out` and returns
+/// the signature. Allocates nothing once its per-thread buffers have grown. Fails with
+/// invalid_uri only when the target has a bad %-escape.
+result<signature_chars> append_authorization(std::string& out, const request_to_sign& req,
+                                             const signing_params& p, signing_key_cache& keys);
 
 /// Signs req for a backend (header auth, service s3): sets Host to p.host, X-Amz-Date from now
 /// and X-Amz-Content-Sha256 to payload_hash (the hex SHA-256, UNSIGNED-PAYLOAD or the STREAMING-*
