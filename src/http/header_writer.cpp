@@ -12,16 +12,29 @@ void append_version(std::string& out, unsigned version) {
 }
 
 void append_fields(std::string& out, const http::fields& fields) {
-    for (const auto& f : fields) {
-        out.append(f.name_string());
-        out.append(": ");
-        out.append(f.value());
-        out.append("\r\n");
-    }
+    for (const auto& f : fields)
+        append_field(out, f.name_string(), f.value());
     out.append("\r\n");
 }
 
 } // namespace
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+}
+
+void append_status_line(std::string& out, const http::response_header<>& h, unsigned version) {
+    append_version(out, version);
+    out.push_back(' ');
+    const unsigned code = h.result_int();
+    out.push_back(static_cast<char>('0' + code / 100 % 10));
+    out.push_back(static_cast<char>('0' + code / 10 % 10));
+    out.push_back(static_cast<char>('0' + code % 10));
+    out.push_back(' ');
+    const auto reason = h.reason(); // the stored one, else Beast's standard reason phrase
+    out.append(reason.data(), reason.size());
+    out.append("\r\n");
+}
 
 void append_header(std::string& out, const http::request_header<>& h) {
     out.append(h.method_string());
@@ -34,16 +47,7 @@ void append_header(std::string& out, const http::request_header<>& h) {
 }
 
 void append_header(std::string& out, const http::response_header<>& h) {
-    append_version(out, h.version());
-    out.push_back(' ');
-    const unsigned code = h.result_int();
-    out.push_back(static_cast<char>('0' + code / 100 % 10));
-    out.push_back(static_cast<char>('0' + code / 10 % 10));
-    out.push_back(static_cast<char>('0' + code % 10));
-    out.push_back(' ');
-    const auto reason = h.reason(); // the stored one, else Beast's standard reason phrase
-    out.append(reason.data(), reason.size());
-    out.append("\r\n");
+    append_status_line(out, h, h.version());
     append_fields(out, h);
 }
 

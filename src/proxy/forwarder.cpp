@@ -593,12 +593,9 @@ forwarder::not_found(request_state& st, std::unique_ptr<upstream::connection>& c
 
 awaitable<forwarder::attempt_result> forwarder::relay_held(request_state& st,
                                                            http::response<http::string_body>& res) {
-    strip_hop_by_hop(res);
-    res.set("x-s3ha-request-id", st.id);
-    res.version(st.version);
-    if (!st.head) res.prepare_payload(); // HEAD keeps the backend's Content-Length
     const bool keep_alive = st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
-    res.keep_alive(keep_alive);
+    rewrite_response_header(res, {st.id, st.version, keep_alive});
+    if (!st.head) res.prepare_payload(); // HEAD keeps the backend's Content-Length
     st.status = res.result_int();
     st.response_started = true;
     if (!keep_alive) st.downstream_broken = true; // close after this response
@@ -625,11 +622,8 @@ awaitable<forwarder::attempt_result>
 forwarder::relay_back(request_state& st, upstream::connection& conn,
                       http::response_parser<http::buffer_body>& rp, bool request_complete) {
     const auto& cfg = *ctx_.cfg;
-    auto& res = rp.get();
-    strip_hop_by_hop(res);
-    res.set("x-s3ha-request-id", st.id);
-    res.version(st.version);
-    bool keep_alive =
+    downstream_framing framing{st.id, st.version};
+    framing.keep_alive =
         request_complete && st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
     if (!rp.is_done()) {
         const bool length_known = rp.content_length().has_value() && !rp.chunked();
@@ -637,18 +631,17 @@ forwarder::relay_back(request_state& st, upstream::connection& conn,
             // Chunked, or delimited by the backend closing: chunk it for HTTP/1.1 clients,
             // close-delimit it for HTTP/1.0 ones (RFC 9112 §6.3).
             if (st.version >= 11) {
-                res.chunked(true);
+                framing.chunked = true;
             } else {
-                keep_alive = false;
+                framing.keep_alive = false;
             }
         }
     }
-    res.keep_alive(keep_alive);
-    st.status = res.result_int();
+    st.status = rp.get().result_int();
     st.response_started = true;
-    if (!keep_alive) st.downstream_broken = true; // close after this response
+    if (!framing.keep_alive) st.downstream_broken = true; // close after this response
 
-    auto r = co_await relay_response(conn.stream(), conn.buffer(), rp, down_, buffer_,
+    auto r = co_await relay_response(conn.stream(), conn.buffer(), rp, framing, down_, buffer_,
                                      cfg.routing.retries.idle_timeout, cfg.server.idle_timeout);
     st.bytes_out = r.body_bytes;
     st.response_complete = r.complete;
@@ -724,15 +717,11 @@ forwarder::relay_rewritten(request_state& st, upstream::connection& conn,
     }
 
     http::response<http::string_body> res{rp.get().base()};
-    strip_hop_by_hop(res);
-    res.erase(http::field::content_length);
-    res.set("x-s3ha-request-id", st.id);
-    res.version(st.version);
-    res.body() = std::move(*rewritten);
-    res.prepare_payload();
     const bool keep_alive =
         request_complete && st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
-    res.keep_alive(keep_alive);
+    rewrite_response_header(res, {st.id, st.version, keep_alive});
+    res.body() = std::move(*rewritten);
+    res.prepare_payload(); // Content-Length of the rewritten body
     st.status = res.result_int();
     st.response_started = true;
     if (!keep_alive) st.downstream_broken = true;

@@ -1,7 +1,7 @@
 #include "s3ha/proxy/relay.hpp"
 
-#include "s3ha/http/header_writer.hpp"
 #include "s3ha/proxy/length_body_reader.hpp"
+#include "s3ha/proxy/response_header.hpp"
 #include "s3ha/proxy/splice.hpp"
 
 #include <array>
@@ -65,12 +65,13 @@ awaitable<void> relay_spliced(any_stream& up, length_body_reader& body, std::str
 // A response without a body or with a Content-Length one: the header (flat, header_writer.hpp)
 // goes out with the first body piece in one write, then piece by piece, or spliced when large.
 awaitable<void> relay_length_body(any_stream& up, std::optional<length_body_reader>& body,
-                                  const http::response_header<>& msg, any_stream& down,
+                                  const http::response_header<>& msg,
+                                  const downstream_framing& framing, any_stream& down,
                                   std::span<char> buffer, milliseconds upstream_timeout,
                                   milliseconds downstream_timeout, response_relay_result& r) {
     std::string header;
     header.reserve(512);
-    append_header(header, msg);
+    append_rewritten_response_header(header, msg, framing);
     if (body && !up.is_tls() && !down.is_tls() && body->remaining() >= k_splice_min_body) {
         splice_pipe pipe;
         if (pipe.ok()) {
@@ -161,22 +162,25 @@ awaitable<error_code> upstream_writer::finish() {
 
 awaitable<response_relay_result>
 relay_response(any_stream& up, beast::flat_buffer& up_buffer,
-               http::response_parser<http::buffer_body>& rp, any_stream& down,
-               std::span<char> buffer, std::chrono::milliseconds upstream_idle_timeout,
+               http::response_parser<http::buffer_body>& rp, const downstream_framing& framing,
+               any_stream& down, std::span<char> buffer,
+               std::chrono::milliseconds upstream_idle_timeout,
                std::chrono::milliseconds downstream_write_timeout) {
     response_relay_result r;
     auto& msg = rp.get();
-    // A Content-Length body (the usual case) is received straight into `buffer`; chunked or
-    // close-delimited ones go through the parser and Beast's serializer.
+    // A Content-Length body (the usual case) is received straight into `buffer` behind a header
+    // written as bytes; chunked or close-delimited ones go through the parser and Beast's
+    // serializer, with the header rewritten in place.
     std::optional<length_body_reader> direct;
     if (!rp.is_done() && !rp.chunked()) {
         if (auto cl = rp.content_length()) direct.emplace(up, up_buffer, *cl);
     }
-    if ((direct || rp.is_done()) && !msg.chunked()) {
-        co_await relay_length_body(up, direct, msg, down, buffer, upstream_idle_timeout,
+    if (direct || rp.is_done()) {
+        co_await relay_length_body(up, direct, msg, framing, down, buffer, upstream_idle_timeout,
                                    downstream_write_timeout, r);
         co_return r;
     }
+    rewrite_response_header(msg, framing);
     http::response_serializer<http::buffer_body> sr(msg);
     error_code ec;
     do {

@@ -9,6 +9,7 @@
 #include "s3ha/core/net.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace s3ha {
 
@@ -16,5 +17,10 @@ namespace s3ha {
 void append_header(std::string& out, const http::request_header<>& h);
 /// "HTTP/x.y code reason\r\n" (the stored reason, else the standard one), fields, "\r\n".
 void append_header(std::string& out, const http::response_header<>& h);
+
+/// The status line alone, "HTTP/x.y code reason\r\n", with another HTTP version than h's.
+void append_status_line(std::string& out, const http::response_header<>& h, unsigned version);
+/// One field line, "name: value\r\n".
+void append_field(std::string& out, std::string_view name, std::string_view value);
 
 } // namespace s3ha

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "s3ha/core/any_stream.hpp"
+#include "s3ha/proxy/response_header.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -58,13 +59,16 @@ struct response_relay_result {
 };
 
 /// Streams the response whose header `rp` has read from upstream (rest of the body from
-/// `up`/`up_buffer`) to `down`, through `buffer`. The caller has already rewritten the header
-/// in rp.get() (hop-by-hop, keep-alive, framing). idle_timeout bounds each read and write.
-/// A Content-Length body of k_splice_min_body or more between two plain TCP streams is moved
-/// with splice_exact (splice.hpp; no copy through `buffer`); the deadlines are the same.
+/// `up`/`up_buffer`) to `down`, through `buffer`, with the header as `framing` says
+/// (response_header.hpp; rp.get() may be rewritten in place). framing.chunked must be set
+/// exactly when the body's length is unknown and the client speaks HTTP/1.1. idle_timeout
+/// bounds each read and write. A Content-Length body of k_splice_min_body or more between two
+/// plain TCP streams is moved with splice_exact (splice.hpp; no copy through `buffer`); the
+/// deadlines are the same.
 awaitable<response_relay_result> relay_response(any_stream& up, beast::flat_buffer& up_buffer,
                                                 http::response_parser<http::buffer_body>& rp,
-                                                any_stream& down, std::span<char> buffer,
+                                                const downstream_framing& framing, any_stream& down,
+                                                std::span<char> buffer,
                                                 std::chrono::milliseconds upstream_idle_timeout,
                                                 std::chrono::milliseconds downstream_write_timeout);
 
