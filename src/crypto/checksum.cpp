@@ -1,5 +1,6 @@
 #include "s3ha/crypto/checksum.hpp"
 
+#include "s3ha/core/strings.hpp"
 #include "s3ha/crypto/encoding.hpp"
 
 #include <openssl/evp.h>
@@ -63,26 +64,6 @@ const EVP_MD* evp_md(checksum_algorithm alg) {
     static EVP_MD* sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
     static EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
     return alg == checksum_algorithm::sha1 ? sha1 : sha256;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        char y = b[i];
-        if (x >= 'A' && x <= 'Z') {
-            x = static_cast<char>(x - 'A' + 'a');
-        }
-        if (y >= 'A' && y <= 'Z') {
-            y = static_cast<char>(y - 'A' + 'a');
-        }
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
 }
 
 struct algorithm_info {

@@ -38,7 +38,7 @@ import pytest
 from harness.clients import boto3_client
 from harness.env import REPO_ROOT, clean_env
 from harness.ports import free_port
-from harness.process import tcp_probe, wait_until
+from harness.process import StartupError, start_with_retry, tcp_probe, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.s3ha, pytest.mark.timeout(3600)]
 
@@ -320,10 +320,13 @@ def test_image_runs_s3ha_in_front_of_a_real_backend(containers, image, s3rver_ba
                                                       tmp_path, unique_bucket, capsys):
     backend = s3rver_backend
     backend.create_bucket(unique_bucket)
-    listen, admin = free_port(), free_port()
     client_key, client_secret = "s3ha-container", "container-secret-" + secrets.token_hex(8)
     cfg = tmp_path / "s3ha.yaml"
-    cfg.write_text(f"""\
+
+    def start():
+        """Ports picked now; a clash (the container's s3ha cannot listen) is retried."""
+        listen, admin = free_port(), free_port()
+        cfg.write_text(f"""\
 server:
   listen: "127.0.0.1:{listen}"
   workers: 2
@@ -350,28 +353,38 @@ logging:
 shutdown:
   drain_timeout: {DRAIN_TIMEOUT_S}s
 """)
-    cfg.chmod(0o644)  # the container's user (uid 10001) reads it through the bind mount
-    name = f"s3ha-test-{secrets.token_hex(4)}"
-    t0 = time.monotonic()
-    r = containers.podman(
-        "run", "--detach", "--name", name, "--network", "host", "--runtime", "runc",
-        "--read-only", "--cap-drop", "ALL",
-        "--security-opt", "no-new-privileges",
-        "--env", f"S3HA_CLIENT_SECRET_KEY={client_secret}",
-        "--env", f"S3HA_BACKEND_SECRET_KEY={backend.secret_key}",
-        "--env", f"S3HA_HEALTH_ADDR=127.0.0.1:{admin}",
-        "--volume", f"{cfg}:/etc/s3ha/s3ha.yaml:ro", image, timeout=180)
-    cid = r.stdout.decode().strip()
-    ctr = RunningContainer(containers, cid, name)
-    try:
+        cfg.chmod(0o644)  # the container's user (uid 10001) reads it through the bind mount
+        name = f"s3ha-test-{secrets.token_hex(4)}"
+        t0 = time.monotonic()
+        r = containers.podman(
+            "run", "--detach", "--name", name, "--network", "host", "--runtime", "runc",
+            "--read-only", "--cap-drop", "ALL",
+            "--security-opt", "no-new-privileges",
+            "--env", f"S3HA_CLIENT_SECRET_KEY={client_secret}",
+            "--env", f"S3HA_BACKEND_SECRET_KEY={backend.secret_key}",
+            "--env", f"S3HA_HEALTH_ADDR=127.0.0.1:{admin}",
+            "--volume", f"{cfg}:/etc/s3ha/s3ha.yaml:ro", image, timeout=180)
+        ctr = RunningContainer(containers, r.stdout.decode().strip(), name)
+
         def ready() -> bool:
             if not ctr.running:
-                raise AssertionError("the container exited:\n" + ctr.logs()[-4000:])
+                logs = ctr.logs()[-4000:]
+                containers.podman("rm", "--force", "--time", "0", ctr.cid, check=False,
+                                  timeout=120)
+                raise StartupError("the container exited:\n" + logs,
+                                   addr_in_use="address already in use" in logs.lower())
             return tcp_probe("127.0.0.1", listen)() and tcp_probe("127.0.0.1", admin)()
 
-        wait_until(ready, timeout=60, interval=0.2, what="s3ha in the container listening")
-        start_s = time.monotonic() - t0
+        try:
+            wait_until(ready, timeout=60, interval=0.2, what="s3ha in the container listening")
+        except TimeoutError:
+            containers.podman("rm", "--force", "--time", "0", ctr.cid, check=False, timeout=120)
+            raise
+        return ctr, listen, time.monotonic() - t0
 
+    ctr, listen, start_s = start_with_retry(start)
+    cid = ctr.cid
+    try:
         # Put and get through the container: byte-identical, and stored as such on the backend.
         s3 = boto3_client(f"http://127.0.0.1:{listen}", client_key, client_secret)
         body = os.urandom(3 * 1024 * 1024 + 17)

@@ -28,6 +28,15 @@ constexpr bool equals_lower(std::string_view s, std::string_view lower) noexcept
     return true;
 }
 
+/// a equals b ignoring ASCII case (both sides folded; for names that need not be lower case).
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    }
+    return true;
+}
+
 /// s starts with `lower_prefix` (already lower case) ignoring ASCII case.
 constexpr bool starts_with_lower(std::string_view s, std::string_view lower_prefix) noexcept {
     return s.size() >= lower_prefix.size() &&
