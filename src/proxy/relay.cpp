@@ -62,7 +62,7 @@ awaitable<void> relay_spliced(any_stream& up, length_body_reader& body, std::str
     r.complete = !r.upstream_error && !r.downstream_error;
 }
 
-// A response without a body or with a Content-Length one: the header (flat, header_writer.hpp)
+// A response without a body or with a Content-Length one: the header (bytes, response_header.hpp)
 // goes out with the first body piece in one write, then piece by piece, or spliced when large.
 awaitable<void> relay_length_body(any_stream& up, std::optional<length_body_reader>& body,
                                   const http::response_header<>& msg,

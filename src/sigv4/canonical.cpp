@@ -507,7 +507,7 @@ void sort_header_fields(std::span<header_field> fields) {
 void append_canonical_header_lines(std::string& out, std::span<const header_field> sorted,
                                    std::size_t* signed_headers_begin) {
     for (std::size_t i = 0; i < sorted.size(); ++i) {
-        const bool repeat = i > 0 && beast::iequals(sorted[i - 1].name, sorted[i].name);
+        const bool repeat = i > 0 && iequals(sorted[i - 1].name, sorted[i].name);
         if (repeat) {
             out.push_back(',');
         } else {
@@ -520,7 +520,7 @@ void append_canonical_header_lines(std::string& out, std::span<const header_fiel
     out.append(sorted.empty() ? "\n" : "\n\n");
     if (signed_headers_begin != nullptr) *signed_headers_begin = out.size();
     for (std::size_t i = 0; i < sorted.size(); ++i) {
-        if (i > 0 && beast::iequals(sorted[i - 1].name, sorted[i].name)) continue;
+        if (i > 0 && iequals(sorted[i - 1].name, sorted[i].name)) continue;
         if (i > 0) out.push_back(';');
         append_lower(out, sorted[i].name);
     }
