@@ -83,28 +83,34 @@ awaitable<void> relay_length_body(any_stream& up, std::optional<length_body_read
     error_code ec;
     bool header_sent = false;
     do {
-        std::size_t n = 0;
-        if (body && !body->done()) {
-            n = co_await body->read(buffer, upstream_timeout, ec);
+        // What came with the header is written from the header buffer (a small body whole);
+        // the rest is received into `buffer`.
+        net::const_buffer piece;
+        const bool buffered = body && body->buffered() > 0;
+        if (buffered) {
+            piece = body->buffered_bytes();
+        } else if (body && !body->done()) {
+            const auto n = co_await body->read(buffer, upstream_timeout, ec);
             if (ec) {
                 r.upstream_error = ec;
                 co_return;
             }
+            piece = net::buffer(buffer.data(), n);
         }
         // Never an empty first buffer: a TLS stream writes only the first buffer per call.
         if (header_sent) {
-            ec = co_await write_all(down, net::buffer(buffer.data(), n), downstream_timeout);
+            ec = co_await write_all(down, piece, downstream_timeout);
         } else {
-            const std::array<net::const_buffer, 2> both{net::buffer(header),
-                                                        net::buffer(buffer.data(), n)};
+            const std::array<net::const_buffer, 2> both{net::buffer(header), piece};
             ec = co_await write_all(down, both, downstream_timeout);
         }
         if (ec) {
             r.downstream_error = ec;
             co_return;
         }
+        if (buffered) body->consume_buffered(piece.size());
         header_sent = true;
-        r.body_bytes += n;
+        r.body_bytes += piece.size();
     } while (body && !body->done());
     r.complete = true;
 }

@@ -31,6 +31,15 @@ public:
     std::size_t buffered() const noexcept {
         return static_cast<std::size_t>(std::min<std::uint64_t>(buffered_.size(), remaining_));
     }
+    /// The buffered() body bytes where they are, in the header buffer: written from there they
+    /// need no copy. consume_buffered(n) once n of them have been sent on.
+    net::const_buffer buffered_bytes() const noexcept {
+        return {buffered_.data().data(), buffered()};
+    }
+    void consume_buffered(std::size_t n) noexcept {
+        buffered_.consume(n);
+        remaining_ -= n;
+    }
     /// Accounts for n body bytes the caller moved off the socket itself (splice(2)); only
     /// once buffered() is 0, and n <= remaining().
     void consumed_elsewhere(std::uint64_t n) noexcept { remaining_ -= n; }
