@@ -2,6 +2,7 @@
 
 #include "s3ha/core/errc.hpp"
 #include "s3ha/core/strings.hpp"
+#include "s3ha/http/header_writer.hpp"
 #include "s3ha/proxy/hop_by_hop.hpp"
 #include "s3ha/sigv4/signer.hpp"
 
@@ -66,11 +67,11 @@ public:
         covered_.clear();
     }
     void add(std::string_view name, std::string_view value) {
-        out_.append(name).append(": ").append(value).append("\r\n");
+        append_field(out_, name, value);
         if (signing_ && sigv4::is_signed_upstream(name)) covered_.push_back({name, value});
     }
     void add_host(std::string_view host) {
-        out_.append("Host: ").append(host).append("\r\n");
+        append_field(out_, "Host", host);
         if (signing_) covered_.push_back({"host", host});
     }
     std::span<sigv4::header_field> signed_fields() noexcept { return covered_; }
@@ -180,9 +181,9 @@ build_upstream_request(const downstream_request& down, const s3_address& address
     const std::string via = std::string("1.1 ").append(via_pseudonym);
     fields.add("Via", via);
     if (up.content_length) {
-        text.append("Content-Length: ").append(std::to_string(*up.content_length)).append("\r\n");
+        append_field(text, "Content-Length", std::to_string(*up.content_length));
     } else if (up.mode != body_mode::none) {
-        text.append("Transfer-Encoding: chunked\r\n");
+        append_field(text, "Transfer-Encoding", "chunked");
     }
 
     if (auth != nullptr) {
