@@ -47,16 +47,6 @@ void append_status_line(std::string& out, const http::response_header<>& h, unsi
     out.append("\r\n");
 }
 
-void append_header(std::string& out, const http::request_header<>& h) {
-    out.append(h.method_string());
-    out.push_back(' ');
-    out.append(h.target());
-    out.push_back(' ');
-    append_version(out, h.version());
-    out.append("\r\n");
-    append_fields(out, h);
-}
-
 void append_header(std::string& out, const http::response_header<>& h) {
     append_status_line(out, h, h.version());
     append_fields(out, h);

@@ -13,8 +13,6 @@
 
 namespace s3ha {
 
-/// "METHOD target HTTP/x.y\r\n", every field "name: value\r\n", "\r\n".
-void append_header(std::string& out, const http::request_header<>& h);
 /// "HTTP/x.y code reason\r\n" (the stored reason, else the standard one), fields, "\r\n".
 void append_header(std::string& out, const http::response_header<>& h);
 
