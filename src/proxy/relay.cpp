@@ -30,29 +30,21 @@ awaitable<error_code> write_all(any_stream& stream, const ConstBuffers& buffers,
     co_return ec;
 }
 
-// The header, the body bytes already received with it through `buffer`, the rest spliced.
+// The header and the body bytes already received with it (written from the header buffer, in
+// one write), the rest spliced.
 awaitable<void> relay_spliced(any_stream& up, length_body_reader& body, std::string_view header,
-                              any_stream& down, std::span<char> buffer, const splice_pipe& pipe,
+                              any_stream& down, const splice_pipe& pipe,
                               milliseconds upstream_timeout, milliseconds downstream_timeout,
                               response_relay_result& r) {
-    error_code ec = co_await write_all(down, net::buffer(header), downstream_timeout);
+    const net::const_buffer buffered = body.buffered_bytes();
+    const std::array<net::const_buffer, 2> both{net::buffer(header), buffered};
+    const error_code ec = co_await write_all(down, both, downstream_timeout);
     if (ec) {
         r.downstream_error = ec;
         co_return;
     }
-    while (body.buffered() > 0) {
-        const auto n = co_await body.read(buffer, upstream_timeout, ec); // no receive
-        if (ec) {
-            r.upstream_error = ec;
-            co_return;
-        }
-        ec = co_await write_all(down, net::buffer(buffer.data(), n), downstream_timeout);
-        if (ec) {
-            r.downstream_error = ec;
-            co_return;
-        }
-        r.body_bytes += n;
-    }
+    body.consume_buffered(buffered.size());
+    r.body_bytes += buffered.size();
     const auto s = co_await splice_exact(up, down, body.remaining(), pipe, upstream_timeout,
                                          downstream_timeout);
     body.consumed_elsewhere(s.received);
@@ -75,7 +67,7 @@ awaitable<void> relay_length_body(any_stream& up, std::optional<length_body_read
     if (body && !up.is_tls() && !down.is_tls() && body->remaining() >= k_splice_min_body) {
         splice_pipe pipe;
         if (pipe.ok()) {
-            co_await relay_spliced(up, *body, header, down, buffer, pipe, upstream_timeout,
+            co_await relay_spliced(up, *body, header, down, pipe, upstream_timeout,
                                    downstream_timeout, r);
             co_return;
         }

@@ -202,7 +202,7 @@ build_upstream_request(const downstream_request& down, const s3_address& address
             std::string date = amz_date.substr(0, 8);
             up.chunk_signing = sigv4::chunk_signing_context{
                 keys.get(p.access_key, p.secret_key, date, p.region, "s3"), amz_date,
-                date + "/" + p.region + "/s3/aws4_request", up.seed_signature};
+                sigv4::credential_scope(date, p.region, "s3"), up.seed_signature};
         }
     }
     text.append("\r\n");
