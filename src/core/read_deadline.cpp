@@ -4,7 +4,7 @@ namespace s3ha {
 
 read_deadline::read_deadline(any_stream& stream, std::chrono::milliseconds timeout)
     : state_(std::make_shared<state>()), timer_(stream.get_executor()) {
-    stream.tcp().expires_never();
+    stream.expires_never();
     timer_.expires_after(timeout);
     timer_.async_wait([s = state_, &stream](const error_code& ec) {
         if (ec || !s->armed) return;

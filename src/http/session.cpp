@@ -54,7 +54,7 @@ awaitable<void> session::run() {
     } guard{ctx_, key};
 
     if (stream.is_tls()) {
-        stream.tcp().expires_after(cfg.server.header_read_timeout);
+        stream.expires_after(cfg.server.header_read_timeout);
         co_await stream.tls().async_handshake(net::ssl::stream_base::server,
                                               net::redirect_error(use_awaitable, ec));
         if (ec) {
@@ -77,7 +77,7 @@ awaitable<void> session::run() {
             // Keep-alive: wait for the next request's first bytes within idle_timeout.
             if (ctx_.stopping) break;
             registered.idle = true;
-            stream.tcp().expires_after(cfg.server.idle_timeout);
+            stream.expires_after(cfg.server.idle_timeout);
             const auto n =
                 co_await stream.async_read_some(buffer.prepare(buffer.capacity() - buffer.size()),
                                                 net::redirect_error(use_awaitable, ec));
@@ -92,7 +92,7 @@ awaitable<void> session::run() {
         // No body limit (objects reach 5 TiB). Not boost::none: Beast 1.74 compares
         // `len > body_limit_` with the optional, which is always true for none.
         parser->body_limit(std::numeric_limits<std::uint64_t>::max());
-        stream.tcp().expires_after(cfg.server.header_read_timeout);
+        stream.expires_after(cfg.server.header_read_timeout);
         ec = co_await read_header(stream, buffer, *parser);
         if (over_limit_) {
             // Too many connections: one clean S3 error, whatever the request was.

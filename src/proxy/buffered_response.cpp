@@ -16,7 +16,7 @@ awaitable<error_code> read_response_body(any_stream& up, beast::flat_buffer& up_
     while (!rp.is_done()) {
         body.data = buffer.data();
         body.size = buffer.size();
-        up.tcp().expires_after(idle_timeout);
+        up.expires_after(idle_timeout);
         co_await http::async_read(up, up_buffer, rp, net::redirect_error(use_awaitable, ec));
         if (ec == http::error::need_buffer) ec = {};
         if (ec) co_return ec;

@@ -333,7 +333,7 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         if (st.expect_continue && !st.continue_sent) {
             http::response<http::empty_body> cont{http::status::continue_, st.version};
             error_code ec;
-            down_.tcp().expires_after(cfg.server.idle_timeout);
+            down_.expires_after(cfg.server.idle_timeout);
             co_await http::async_write(down_, cont, net::redirect_error(use_awaitable, ec));
             if (ec) {
                 st.downstream_broken = true;
@@ -385,7 +385,7 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
                 cfg.server.max_header_size * 2, std::numeric_limits<std::uint32_t>::max())));
             if (st.head) rp->skip(true);
             // After a failed body write, only wait briefly for an early answer (e.g. 403).
-            upstream.tcp().expires_after(
+            upstream.expires_after(
                 request_complete ? retries.response_header_timeout
                                  : std::min(retries.response_header_timeout, milliseconds(1000)));
             rec = co_await read_header(upstream, conn->buffer(), *rp);
@@ -566,7 +566,7 @@ forwarder::not_found(request_state& st, std::unique_ptr<upstream::connection>& c
     sp.body_limit(k_max_404_body);
     error_code ec;
     if (!sp.is_done()) {
-        conn->stream().tcp().expires_after(cfg.routing.retries.idle_timeout);
+        conn->stream().expires_after(cfg.routing.retries.idle_timeout);
         co_await http::async_read(conn->stream(), conn->buffer(), sp,
                                   net::redirect_error(use_awaitable, ec));
     }
@@ -600,7 +600,7 @@ awaitable<forwarder::attempt_result> forwarder::relay_held(request_state& st,
     st.response_started = true;
     if (!keep_alive) st.downstream_broken = true; // close after this response
     error_code ec;
-    down_.tcp().expires_after(ctx_.cfg->server.idle_timeout);
+    down_.expires_after(ctx_.cfg->server.idle_timeout);
     http::response_serializer<http::string_body> sr(res);
     if (st.head) sr.split(true);
     if (st.head) {
@@ -725,7 +725,7 @@ forwarder::relay_rewritten(request_state& st, upstream::connection& conn,
     st.status = res.result_int();
     st.response_started = true;
     if (!keep_alive) st.downstream_broken = true;
-    down_.tcp().expires_after(cfg.server.idle_timeout);
+    down_.expires_after(cfg.server.idle_timeout);
     co_await http::async_write(down_, res, net::redirect_error(use_awaitable, ec));
     if (ec) {
         st.downstream_broken = true;
@@ -766,7 +766,7 @@ awaitable<error_code> forwarder::write_error(const error_code& ec, std::string_v
     res.keep_alive(keep_alive);
     res.prepare_payload();
     error_code wec;
-    down_.tcp().expires_after(ctx_.cfg->server.idle_timeout);
+    down_.expires_after(ctx_.cfg->server.idle_timeout);
     co_await http::async_write(down_, res, net::redirect_error(use_awaitable, wec));
     co_return wec;
 }

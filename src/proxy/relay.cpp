@@ -25,7 +25,7 @@ awaitable<error_code> write_all(any_stream& stream, const ConstBuffers& buffers,
     if (ec || n == net::buffer_size(buffers)) co_return ec;
     beast::buffers_suffix<ConstBuffers> rest(buffers);
     rest.consume(n);
-    stream.tcp().expires_after(timeout);
+    stream.expires_after(timeout);
     co_await net::async_write(stream, rest, net::redirect_error(use_awaitable, ec));
     co_return ec;
 }
@@ -185,7 +185,7 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
         if (!rp.is_done()) {
             msg.body().data = buffer.data();
             msg.body().size = buffer.size();
-            up.tcp().expires_after(upstream_idle_timeout);
+            up.expires_after(upstream_idle_timeout);
             co_await http::async_read(up, up_buffer, rp, net::redirect_error(use_awaitable, ec));
             if (ec == http::error::need_buffer) ec = {};
             if (ec) {
@@ -201,7 +201,7 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
             msg.body().more = false;
         }
         const auto n = msg.body().size;
-        down.tcp().expires_after(downstream_write_timeout);
+        down.expires_after(downstream_write_timeout);
         co_await http::async_write(down, sr, net::redirect_error(use_awaitable, ec));
         if (ec == http::error::need_buffer) ec = {};
         if (ec) {

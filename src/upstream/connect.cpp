@@ -63,7 +63,7 @@ awaitable<result<any_stream>> connect(executor ex, const backend& b,
     co_await tls.async_handshake(net::ssl::stream_base::client,
                                  net::redirect_error(use_awaitable, ec));
     if (ec) co_return handshake_error(ec, tls.native_handle());
-    s.tcp().expires_never();
+    s.expires_never();
     co_return std::move(s);
 }
 

@@ -67,7 +67,7 @@ void connection_pool::release(std::unique_ptr<connection> c) {
         c->stream().close();
         return;
     }
-    c->stream().tcp().expires_never();
+    c->stream().expires_never();
     c->idle_since_ = std::chrono::steady_clock::now();
     c->idle_ = true;
     if (metrics_ != nullptr) metrics_->upstream_connection_parked(c->target().index());

@@ -76,14 +76,14 @@ awaitable<check_result> run_health_check(executor ex, const backend& b) {
     auto& s = *stream;
 
     error_code ec;
-    s.tcp().expires_after(remaining());
+    s.expires_after(remaining());
     co_await http::async_write(s, req, net::redirect_error(use_awaitable, ec));
     if (!ec) {
         beast::flat_buffer buffer;
         http::response_parser<http::empty_body> parser;
         parser.header_limit(16 * 1024);
         if (req.method() == http::verb::head) parser.skip(true);
-        s.tcp().expires_after(remaining());
+        s.expires_after(remaining());
         co_await http::async_read_header(s, buffer, parser, net::redirect_error(use_awaitable, ec));
         if (!ec) {
             s.close();

@@ -55,7 +55,7 @@ outcome read_one(const std::vector<std::string>& pieces, bool close_after, bool 
             buffer.commit(prefill.size());
             http::parser<IsRequest, http::empty_body> parser;
             parser.header_limit(header_limit);
-            stream.tcp().expires_after(500ms);
+            stream.expires_after(500ms);
             outcome o;
             if (ours) {
                 o.ec = co_await read_header(stream, buffer, parser);

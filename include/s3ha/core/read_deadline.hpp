@@ -1,6 +1,6 @@
 // A deadline for one read that, when it passes, cancels the read but leaves the connection open.
-// tcp_stream's own deadline (expires_after) closes the socket on expiry, which is right for
-// upstream connections and idle clients, but a client that stalls in the middle of a request
+// The stream's own deadline (any_stream::expires_after) closes the socket on expiry, which is right
+// for upstream connections and idle clients, but a client that stalls in the middle of a request
 // body is owed an answer: S3 sends 400 RequestTimeout, and so does s3ha, on the same
 // connection, before closing it.
 // Thread affinity: the worker thread that owns the stream.

@@ -3,7 +3,7 @@
 // response); Beast's composed operations wrap each read in two more asynchronous layers with their
 // own work tracking, and post the completion through the scheduler when the header was already
 // buffered (a keep-alive request read by the session's idle wait). This does neither, and parses
-// with the same parser, limits and errors. The deadline is the stream's (tcp().expires_after).
+// with the same parser, limits and errors. The deadline is the stream's (expires_after).
 // Thread affinity: the worker thread that owns the stream.
 #pragma once
 
