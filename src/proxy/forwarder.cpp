@@ -388,6 +388,11 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             upstream.expires_after(
                 request_complete ? retries.response_header_timeout
                                  : std::min(retries.response_header_timeout, milliseconds(1000)));
+            // The backend cannot have answered within the microseconds since the request went
+            // out: serve this worker's other ready connections first instead of a receive that
+            // would fail with EAGAIN (0.4 fewer receive calls per small GET, ~+5 % req/s in
+            // bench/README.md's measurement).
+            co_await net::post(upstream.get_executor(), use_awaitable);
             rec = co_await read_header(upstream, conn->buffer(), *rp);
         } while (!rec && is_informational(rp->get().result()));
         if (rec) {
