@@ -34,17 +34,21 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
     *p = '\n';
 }
 
-void append_status_line(std::string& out, const http::response_header<>& h, unsigned version) {
+void append_status_line(std::string& out, unsigned code, std::string_view reason,
+                        unsigned version) {
     append_version(out, version);
     out.push_back(' ');
-    const unsigned code = h.result_int();
     out.push_back(static_cast<char>('0' + code / 100 % 10));
     out.push_back(static_cast<char>('0' + code / 10 % 10));
     out.push_back(static_cast<char>('0' + code % 10));
     out.push_back(' ');
-    const auto reason = h.reason(); // the stored one, else Beast's standard reason phrase
     out.append(reason.data(), reason.size());
     out.append("\r\n");
+}
+
+void append_status_line(std::string& out, const http::response_header<>& h, unsigned version) {
+    // h.reason(): the stored one, else Beast's standard reason phrase.
+    append_status_line(out, h.result_int(), h.reason(), version);
 }
 
 void append_header(std::string& out, const http::response_header<>& h) {

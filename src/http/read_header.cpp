@@ -11,12 +11,21 @@ constexpr std::size_t k_max_read = 65536;
 
 template <bool IsRequest>
 awaitable<error_code> read_header(any_stream& stream, beast::flat_buffer& buffer,
-                                  http::basic_parser<IsRequest>& parser) {
+                                  http::basic_parser<IsRequest>& parser,
+                                  std::string_view* header_bytes) {
     error_code ec;
     while (true) {
         if (buffer.size() > 0) {
-            buffer.consume(parser.put(buffer.data(), ec));
-            if (ec != http::error::need_more) co_return ec; // the header, or a parse error
+            // Beast parses a header only once all of it is buffered: what a successful put()
+            // used is the whole header, from the start of the buffer.
+            const auto data = buffer.data();
+            const std::size_t used = parser.put(data, ec);
+            buffer.consume(used);
+            if (ec != http::error::need_more) { // the header, or a parse error
+                if (header_bytes != nullptr)
+                    *header_bytes = {static_cast<const char*>(data.data()), used};
+                co_return ec;
+            }
             ec = {};
         }
         const std::size_t size = beast::read_size(buffer, k_max_read);
@@ -33,8 +42,8 @@ awaitable<error_code> read_header(any_stream& stream, beast::flat_buffer& buffer
 }
 
 template awaitable<error_code> read_header<true>(any_stream&, beast::flat_buffer&,
-                                                 http::basic_parser<true>&);
+                                                 http::basic_parser<true>&, std::string_view*);
 template awaitable<error_code> read_header<false>(any_stream&, beast::flat_buffer&,
-                                                  http::basic_parser<false>&);
+                                                  http::basic_parser<false>&, std::string_view*);
 
 } // namespace s3ha

@@ -63,6 +63,13 @@ bool contains(const std::vector<unsigned>& v, unsigned x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+unsigned status_of(const http::response_parser<http::buffer_body>& p) {
+    return p.get().result_int();
+}
+unsigned status_of(const response_head& h) {
+    return h.result_int();
+}
+
 bool is_informational(http::status s) {
     const auto code = static_cast<unsigned>(s);
     return code >= 100 && code < 200 && s != http::status::switching_protocols;
@@ -374,16 +381,20 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             }
         }
 
-        std::optional<http::response_parser<http::buffer_body>> rp;
+        // The response header is read as views (response_head: no field copied); a response
+        // that is held, rebuilt or chunked gets Beast's full parser, from the same bytes.
+        std::optional<response_head> head;
+        std::string_view head_bytes;
         auto& upstream = conn->stream();
+        const auto header_limit = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+            cfg.server.max_header_size * 2, std::numeric_limits<std::uint32_t>::max()));
         error_code rec;
         // Informational responses (e.g. the backend's own 100 Continue) are not relayed.
         do {
-            rp.emplace();
-            rp->body_limit(std::numeric_limits<std::uint64_t>::max());
-            rp->header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(
-                cfg.server.max_header_size * 2, std::numeric_limits<std::uint32_t>::max())));
-            if (st.head) rp->skip(true);
+            head.emplace();
+            head->body_limit(std::numeric_limits<std::uint64_t>::max());
+            head->header_limit(header_limit);
+            if (st.head) head->skip(true);
             // After a failed body write, only wait briefly for an early answer (e.g. 403).
             upstream.expires_after(
                 request_complete ? retries.response_header_timeout
@@ -393,8 +404,8 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             // would fail with EAGAIN (0.4 fewer receive calls per small GET, ~+5 % req/s in
             // bench/README.md's measurement).
             co_await net::post(upstream.get_executor(), use_awaitable);
-            rec = co_await read_header(upstream, conn->buffer(), *rp);
-        } while (!rec && is_informational(rp->get().result()));
+            rec = co_await read_header(upstream, conn->buffer(), *head, &head_bytes);
+        } while (!rec && is_informational(http::int_to_status(head->result_int())));
         if (rec) {
             conn->stream().abort();
             const error_code& cause = request_complete ? rec : ec;
@@ -409,14 +420,33 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         if (ctx_.metrics != nullptr)
             ctx_.metrics->upstream_first_byte(b.index(), steady_clock::now() - attempt_start);
         // Passive health: any response header is a success unless its status says otherwise.
-        const unsigned status = rp->get().result_int();
+        const unsigned status = head->result_int();
         if (backends.is_failure_status(status)) {
             backends.report_failure(b, upstream::failure_kind::bad_status);
         } else {
             backends.report_success(b);
         }
+        // Beast's full parser for the same header; the body, if any, is still in the buffer
+        // and the socket. It parsed once already: failing now would be a bug.
+        std::optional<http::response_parser<http::buffer_body>> rp;
+        auto reparse = [&] {
+            rp.emplace();
+            rp->body_limit(std::numeric_limits<std::uint64_t>::max());
+            rp->header_limit(header_limit);
+            if (st.head) rp->skip(true);
+            error_code pec;
+            rp->put(net::buffer(head_bytes.data(), head_bytes.size()), pec);
+            if (!pec && rp->is_header_done()) return true;
+            st.log.error("backend {}: its response header did not parse twice: {}", b.name(),
+                         pec.message());
+            conn->stream().abort();
+            return false;
+        };
+        const attempt_result reparse_failed{
+            make_error_code(errc::upstream_protocol_error), false, {}};
         if (status == 404 && cfg.routing.read_fallback_on_404 &&
             (st.op == s3_operation::get_object || st.op == s3_operation::head_object)) {
+            if (!reparse()) co_return reparse_failed;
             co_return co_await not_found(st, conn, *rp);
         }
         // A retry status goes to the next backend when there is one; the last attempt's
@@ -435,15 +465,22 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         // Not `c ? co_await x : co_await y`: g++ 12 destroys the temporaries of such a
         // conditional twice (a double free of attempt_result::reason).
         attempt_result r;
-        if (rewrite) {
-            r = co_await relay_rewritten(st, *conn, *rp, request_complete, b);
+        bool reusable = false;
+        if (!rewrite && streams_as_is(*head) && head->views_within(head_bytes)) {
+            r = co_await relay_back(st, *conn, *head, request_complete);
+            reusable = head->keep_alive() && !head->need_eof();
         } else {
-            r = co_await relay_back(st, *conn, *rp, request_complete);
+            if (!reparse()) co_return reparse_failed;
+            if (rewrite) {
+                r = co_await relay_rewritten(st, *conn, *rp, request_complete, b);
+            } else {
+                r = co_await relay_back(st, *conn, *rp, request_complete);
+            }
+            reusable = rp->keep_alive() && !rp->need_eof();
         }
         if (ctx_.metrics != nullptr)
             ctx_.metrics->upstream_bytes(b.index(), writer.body_bytes(), st.bytes_out);
-        if (!r.ec && request_complete && st.response_complete && rp->keep_alive() &&
-            !rp->need_eof()) {
+        if (!r.ec && request_complete && st.response_complete && reusable) {
             ctx_.pool.release(std::move(conn));
         } else {
             conn->stream().close();
@@ -623,9 +660,10 @@ awaitable<forwarder::attempt_result> forwarder::relay_held(request_state& st,
     co_return attempt_result{};
 }
 
-awaitable<forwarder::attempt_result>
-forwarder::relay_back(request_state& st, upstream::connection& conn,
-                      http::response_parser<http::buffer_body>& rp, bool request_complete) {
+template <class Parser>
+awaitable<forwarder::attempt_result> forwarder::relay_back(request_state& st,
+                                                           upstream::connection& conn, Parser& rp,
+                                                           bool request_complete) {
     const auto& cfg = *ctx_.cfg;
     downstream_framing framing{st.id, st.version};
     framing.keep_alive =
@@ -642,7 +680,7 @@ forwarder::relay_back(request_state& st, upstream::connection& conn,
             }
         }
     }
-    st.status = rp.get().result_int();
+    st.status = status_of(rp);
     st.response_started = true;
     if (!framing.keep_alive) st.downstream_broken = true; // close after this response
 

@@ -40,23 +40,17 @@ bool is_hop_by_hop(http::field f) {
 
 } // namespace
 
-hop_by_hop_filter::hop_by_hop_filter(const http::fields& fields) {
-    // A scan comparing field codes: cheaper than find()'s case-insensitive tree lookup for the
-    // handful of fields a message has.
-    for (const auto& f : fields) {
-        if (f.name() != http::field::connection) continue;
-        for_each_list_element(f.value(), [&](std::string_view token) {
-            // The usual value needs no copy: Keep-Alive is hop-by-hop anyway.
-            if (!boost::beast::iequals(token, "keep-alive")) named_.emplace_back(token);
-        });
-    }
+void hop_by_hop_filter::add_connection_tokens(std::string_view value) {
+    for_each_list_element(value, [&](std::string_view token) {
+        // The usual value needs no copy: Keep-Alive is hop-by-hop anyway.
+        if (!boost::beast::iequals(token, "keep-alive")) named_.emplace_back(token);
+    });
 }
 
-bool hop_by_hop_filter::drops(const http::fields::value_type& field) const {
-    return is_hop_by_hop(field.name()) ||
-           std::any_of(named_.begin(), named_.end(), [&](const std::string& n) {
-               return boost::beast::iequals(field.name_string(), n);
-           });
+bool hop_by_hop_filter::drops(http::field code, std::string_view name) const {
+    return is_hop_by_hop(code) ||
+           std::any_of(named_.begin(), named_.end(),
+                       [&](const std::string& n) { return boost::beast::iequals(name, n); });
 }
 
 void strip_hop_by_hop(http::fields& fields) {

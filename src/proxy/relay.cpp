@@ -56,11 +56,12 @@ awaitable<void> relay_spliced(any_stream& up, length_body_reader& body, std::str
 
 // A response without a body or with a Content-Length one: the header (bytes, response_header.hpp)
 // goes out with the first body piece in one write, then piece by piece, or spliced when large.
+template <class Head>
 awaitable<void> relay_length_body(any_stream& up, std::optional<length_body_reader>& body,
-                                  const http::response_header<>& msg,
-                                  const downstream_framing& framing, any_stream& down,
-                                  std::span<char> buffer, milliseconds upstream_timeout,
-                                  milliseconds downstream_timeout, response_relay_result& r) {
+                                  const Head& msg, const downstream_framing& framing,
+                                  any_stream& down, std::span<char> buffer,
+                                  milliseconds upstream_timeout, milliseconds downstream_timeout,
+                                  response_relay_result& r) {
     std::string header;
     header.reserve(512);
     append_rewritten_response_header(header, msg, framing);
@@ -174,8 +175,8 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
         if (auto cl = rp.content_length()) direct.emplace(up, up_buffer, *cl);
     }
     if (direct || rp.is_done()) {
-        co_await relay_length_body(up, direct, msg, framing, down, buffer, upstream_idle_timeout,
-                                   downstream_write_timeout, r);
+        co_await relay_length_body(up, direct, msg.base(), framing, down, buffer,
+                                   upstream_idle_timeout, downstream_write_timeout, r);
         co_return r;
     }
     rewrite_response_header(msg, framing);
@@ -212,6 +213,19 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
         if (!msg.body().more) break; // the end of the body was written
     } while (!rp.is_done() || !sr.is_done());
     r.complete = true;
+    co_return r;
+}
+
+awaitable<response_relay_result>
+relay_response(any_stream& up, beast::flat_buffer& up_buffer, const response_head& head,
+               const downstream_framing& framing, any_stream& down, std::span<char> buffer,
+               std::chrono::milliseconds upstream_idle_timeout,
+               std::chrono::milliseconds downstream_write_timeout) {
+    response_relay_result r;
+    std::optional<length_body_reader> direct;
+    if (!head.is_done()) direct.emplace(up, up_buffer, *head.content_length());
+    co_await relay_length_body(up, direct, head, framing, down, buffer, upstream_idle_timeout,
+                               downstream_write_timeout, r);
     co_return r;
 }
 

@@ -4,9 +4,10 @@
 
 namespace s3ha::proxy {
 
-void append_rewritten_response_header(std::string& out, const http::response_header<>& h,
+template <class Head>
+void append_rewritten_response_header(std::string& out, const Head& h,
                                       const downstream_framing& f) {
-    append_status_line(out, h, f.version);
+    append_status_line(out, h.result_int(), h.reason(), f.version);
     const hop_by_hop_filter hop_by_hop(h);
     for (const auto& field : h) {
         if (hop_by_hop.drops(field) || beast::iequals(field.name_string(), k_request_id_field)) {
@@ -23,5 +24,10 @@ void append_rewritten_response_header(std::string& out, const http::response_hea
     if (f.version < 11 && f.keep_alive) append_field(out, "Connection", "keep-alive");
     out.append("\r\n");
 }
+
+template void append_rewritten_response_header(std::string&, const http::response_header<>&,
+                                               const downstream_framing&);
+template void append_rewritten_response_header(std::string&, const response_head&,
+                                               const downstream_framing&);
 
 } // namespace s3ha::proxy

@@ -18,6 +18,8 @@ void append_header(std::string& out, const http::response_header<>& h);
 
 /// The status line alone, "HTTP/x.y code reason\r\n", with another HTTP version than h's.
 void append_status_line(std::string& out, const http::response_header<>& h, unsigned version);
+/// The same from its parts (reason as given: the caller substitutes a standard one).
+void append_status_line(std::string& out, unsigned code, std::string_view reason, unsigned version);
 /// One field line, "name: value\r\n".
 void append_field(std::string& out, std::string_view name, std::string_view value);
 

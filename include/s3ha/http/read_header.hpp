@@ -9,19 +9,24 @@
 
 #include "s3ha/core/any_stream.hpp"
 
+#include <string_view>
+
 namespace s3ha {
 
 /// Parses `buffer` and reads from `stream` until `parser` has the whole header (the body, if
 /// any, stays in `buffer`/the socket). Errors as http::async_read_header's: end_of_stream for a
 /// connection closed before any byte, partial_message for one closed mid-header, the parser's
 /// own (header_limit, bad_*), buffer_overflow when `buffer` is full, and the stream's (timeout).
+/// header_bytes, when given, is set to the header's bytes as parsed: consumed from `buffer` but
+/// still in its memory, valid until `buffer` is read into again.
 template <bool IsRequest>
 awaitable<error_code> read_header(any_stream& stream, beast::flat_buffer& buffer,
-                                  http::basic_parser<IsRequest>& parser);
+                                  http::basic_parser<IsRequest>& parser,
+                                  std::string_view* header_bytes = nullptr);
 
-extern template awaitable<error_code> read_header<true>(any_stream&, beast::flat_buffer&,
-                                                        http::basic_parser<true>&);
-extern template awaitable<error_code> read_header<false>(any_stream&, beast::flat_buffer&,
-                                                         http::basic_parser<false>&);
+extern template awaitable<error_code>
+read_header<true>(any_stream&, beast::flat_buffer&, http::basic_parser<true>&, std::string_view*);
+extern template awaitable<error_code>
+read_header<false>(any_stream&, beast::flat_buffer&, http::basic_parser<false>&, std::string_view*);
 
 } // namespace s3ha

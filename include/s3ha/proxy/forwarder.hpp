@@ -65,8 +65,10 @@ private:
                                         http::response_parser<http::buffer_body>& rp);
     /// Sends a response held in memory (a 404 kept for read fallback) to the client.
     awaitable<attempt_result> relay_held(request_state& st, http::response<http::string_body>& res);
-    awaitable<attempt_result> relay_back(request_state& st, upstream::connection& conn,
-                                         http::response_parser<http::buffer_body>& rp,
+    /// Streams the response whose header `rp` has read (an http::response_parser, or a
+    /// response_head when streams_as_is) to the client.
+    template <class Parser>
+    awaitable<attempt_result> relay_back(request_state& st, upstream::connection& conn, Parser& rp,
                                          bool request_complete);
     /// Multipart pinning: translates the request's upload ids (the upstream query gets the
     /// backend's own), sets st.pinned_backend and st.rewrite_op; an error to answer otherwise.

@@ -72,4 +72,19 @@ awaitable<response_relay_result> relay_response(any_stream& up, beast::flat_buff
                                                 std::chrono::milliseconds upstream_idle_timeout,
                                                 std::chrono::milliseconds downstream_write_timeout);
 
+/// relay_response for a header read into a response_head (views into up_buffer, which nothing
+/// may have read into since): only a bodiless response (head.is_done()) or one with a
+/// Content-Length body and no Transfer-Encoding (streams_as_is(head)).
+awaitable<response_relay_result> relay_response(any_stream& up, beast::flat_buffer& up_buffer,
+                                                const response_head& head,
+                                                const downstream_framing& framing, any_stream& down,
+                                                std::span<char> buffer,
+                                                std::chrono::milliseconds upstream_idle_timeout,
+                                                std::chrono::milliseconds downstream_write_timeout);
+
+/// True when relay_response(response_head) can take the response.
+inline bool streams_as_is(const response_head& head) {
+    return head.is_done() || (head.content_length().has_value() && !head.chunked());
+}
+
 } // namespace s3ha::proxy

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "s3ha/core/net.hpp"
+#include "s3ha/http/response_head.hpp"
 #include "s3ha/proxy/hop_by_hop.hpp"
 
 #include <string>
@@ -37,8 +38,13 @@ void rewrite_response_header(http::response<Body>& m, const downstream_framing& 
 }
 
 /// Appends the bytes that rewrite_response_header and then append_header (header_writer.hpp)
-/// give, without changing h.
-void append_rewritten_response_header(std::string& out, const http::response_header<>& h,
-                                      const downstream_framing& f);
+/// give, without changing h. Head: http::response_header<> or response_head (views).
+template <class Head>
+void append_rewritten_response_header(std::string& out, const Head& h, const downstream_framing& f);
+
+extern template void append_rewritten_response_header(std::string&, const http::response_header<>&,
+                                                      const downstream_framing&);
+extern template void append_rewritten_response_header(std::string&, const response_head&,
+                                                      const downstream_framing&);
 
 } // namespace s3ha::proxy
