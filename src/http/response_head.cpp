@@ -29,7 +29,6 @@ void response_head::on_response_impl(int code, std::string_view reason, int vers
     status_ = static_cast<unsigned>(code);
     reason_ = reason;
     version_ = static_cast<unsigned>(version);
-    fields_.reserve(16);
     ec = {};
 }
 

@@ -10,8 +10,11 @@
 
 #include "s3ha/core/net.hpp"
 
+#include <boost/container/small_vector.hpp>
+
+#include <span>
+
 #include <string_view>
-#include <vector>
 
 namespace s3ha {
 
@@ -36,7 +39,7 @@ public:
     std::string_view reason() const noexcept;
     unsigned version() const noexcept { return version_; }
     /// In the order received; begin()/end() so the header rules iterate it like basic_fields.
-    const std::vector<field_view>& fields() const noexcept { return fields_; }
+    std::span<const field_view> fields() const noexcept { return {fields_.data(), fields_.size()}; }
     auto begin() const noexcept { return fields_.begin(); }
     auto end() const noexcept { return fields_.end(); }
 
@@ -63,7 +66,8 @@ private:
     unsigned status_ = 0;
     unsigned version_ = 11;
     std::string_view reason_;
-    std::vector<field_view> fields_;
+    // Inline room for a usual backend response's fields: no allocation per response.
+    boost::container::small_vector<field_view, 20> fields_;
 };
 
 } // namespace s3ha
