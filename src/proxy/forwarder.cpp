@@ -351,6 +351,11 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
             st.continue_sent = true;
         }
 
+        // Serve this worker's other ready connections before the request goes out: once it
+        // does, the backend wakes up and, on a busy machine, takes this thread's CPU. Doing the
+        // ready work first means fewer such preemptions per request: +3.5 to +7.6 % req/s and
+        // a lower p99 in 9 of 9 alternating pairs (bench/README.md).
+        co_await net::post(conn->stream().get_executor(), use_awaitable);
         upstream_writer writer(conn->stream(), up.header, up.chunked(), retries.idle_timeout);
         error_code ec;
         if (up.mode == body_mode::none) {
