@@ -54,14 +54,17 @@ awaitable<void> relay_spliced(any_stream& up, length_body_reader& body, std::str
     r.complete = !r.upstream_error && !r.downstream_error;
 }
 
-// A response without a body or with a Content-Length one: the header (bytes, response_header.hpp)
-// goes out with the first body piece in one write, then piece by piece, or spliced when large.
+// A response that streams_as_is (relay.hpp) and whose header `parsed` has read: the header
+// (`msg`, written as bytes: response_header.hpp) goes out with the first body piece in one write,
+// then the Content-Length body piece by piece, or spliced when large.
 template <class Head>
-awaitable<void> relay_length_body(any_stream& up, std::optional<length_body_reader>& body,
-                                  const Head& msg, const downstream_framing& framing,
-                                  any_stream& down, std::span<char> buffer,
-                                  milliseconds upstream_timeout, milliseconds downstream_timeout,
-                                  response_relay_result& r) {
+awaitable<void> relay_length_body(any_stream& up, beast::flat_buffer& up_buffer,
+                                  const http::basic_parser<false>& parsed, const Head& msg,
+                                  const downstream_framing& framing, any_stream& down,
+                                  std::span<char> buffer, milliseconds upstream_timeout,
+                                  milliseconds downstream_timeout, response_relay_result& r) {
+    std::optional<length_body_reader> body;
+    if (!parsed.is_done()) body.emplace(up, up_buffer, *parsed.content_length());
     std::string header;
     header.reserve(512);
     append_rewritten_response_header(header, msg, framing);
@@ -170,12 +173,8 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer,
     // A Content-Length body (the usual case) is received straight into `buffer` behind a header
     // written as bytes; chunked or close-delimited ones go through the parser and Beast's
     // serializer, with the header rewritten in place.
-    std::optional<length_body_reader> direct;
-    if (!rp.is_done() && !rp.chunked()) {
-        if (auto cl = rp.content_length()) direct.emplace(up, up_buffer, *cl);
-    }
-    if (direct || rp.is_done()) {
-        co_await relay_length_body(up, direct, msg.base(), framing, down, buffer,
+    if (streams_as_is(rp)) {
+        co_await relay_length_body(up, up_buffer, rp, msg.base(), framing, down, buffer,
                                    upstream_idle_timeout, downstream_write_timeout, r);
         co_return r;
     }
@@ -222,10 +221,8 @@ relay_response(any_stream& up, beast::flat_buffer& up_buffer, const response_hea
                std::chrono::milliseconds upstream_idle_timeout,
                std::chrono::milliseconds downstream_write_timeout) {
     response_relay_result r;
-    std::optional<length_body_reader> direct;
-    if (!head.is_done()) direct.emplace(up, up_buffer, *head.content_length());
-    co_await relay_length_body(up, direct, head, framing, down, buffer, upstream_idle_timeout,
-                               downstream_write_timeout, r);
+    co_await relay_length_body(up, up_buffer, head, head, framing, down, buffer,
+                               upstream_idle_timeout, downstream_write_timeout, r);
     co_return r;
 }
 

@@ -82,9 +82,11 @@ awaitable<response_relay_result> relay_response(any_stream& up, beast::flat_buff
                                                 std::chrono::milliseconds upstream_idle_timeout,
                                                 std::chrono::milliseconds downstream_write_timeout);
 
-/// True when relay_response(response_head) can take the response.
-inline bool streams_as_is(const response_head& head) {
-    return head.is_done() || (head.content_length().has_value() && !head.chunked());
+/// True when the response's header is all there is (bodiless) or its body has a Content-Length
+/// and no Transfer-Encoding: relay_response writes the header as bytes and moves the body as it
+/// is. The only responses relay_response(response_head) takes.
+inline bool streams_as_is(const http::basic_parser<false>& parsed) {
+    return parsed.is_done() || (parsed.content_length().has_value() && !parsed.chunked());
 }
 
 } // namespace s3ha::proxy
