@@ -3,8 +3,9 @@
   presign ENDPOINT ACCESS_KEY SECRET_KEY REGION METHOD BUCKET KEY
       prints a SigV4 presigned URL (GET or PUT, 7-day expiry, path-style) for ENDPOINT.
   report RAW_DIR
-      reads the raw outputs the script saved in RAW_DIR (wrk-*.txt, get-*.txt, put-*.txt,
-      meta.txt) and prints the Markdown report: the table, the ratios against the goals, notes.
+      reads the raw outputs the script saved in RAW_DIR (wrk-TARGET-ROUND.txt, get-*.txt,
+      put-*.txt, cpu-large-*.txt, meta.txt) and prints the Markdown report: the table, the ratios
+      against the goals, notes.
 
 Goals (s3ha's data path): small-object GET req/s >= 0.9x HAProxy's, p99 latency <= 1.5x
 HAProxy's, large-object GET/PUT throughput >= 0.9x direct.
@@ -17,7 +18,9 @@ import statistics
 import sys
 from pathlib import Path
 
-TARGETS = ("direct", "haproxy", "floor", "s3ha")
+TARGETS = ("direct", "haproxy", "haproxy_splice", "floor", "s3ha")
+SMALL_TARGETS = ("direct", "haproxy", "floor", "s3ha")  # HAProxy splicing: large objects only
+LARGE_TARGETS = ("direct", "haproxy", "haproxy_splice", "s3ha")  # the floor: small GETs only
 
 
 def presign(endpoint: str, access_key: str, secret_key: str, region: str, method: str,
@@ -78,6 +81,27 @@ def parse_wrk(path: Path) -> dict | None:
     return out
 
 
+def parse_wrk_rounds(raw: Path, target: str) -> dict | None:
+    """The rounds of one target combined: req/s is their mean (equal durations), p50/p99 their
+    median, counts their sums; `rounds` keeps each round's req/s and p99."""
+    runs = sorted((int(m.group(1)), path) for path in raw.glob(f"wrk-{target}-*.txt")
+                  if (m := re.fullmatch(rf"wrk-{re.escape(target)}-(\d+)\.txt", path.name)))
+    parsed = [parse_wrk(path) for _, path in runs]
+    if not parsed:
+        return None
+    failed = [w for w in parsed if "error" in w]
+    if failed:
+        return failed[0]
+    out = {"rps": statistics.mean(w["rps"] for w in parsed),
+           "rounds": [(w["rps"], w["p99"]) for w in parsed]}
+    for key in ("p50", "p99"):
+        values = [w[key] for w in parsed if w[key] is not None]
+        out[key] = statistics.median(values) if values else None
+    for key in ("requests", "non2xx", "socket_errors"):
+        out[key] = sum(w[key] or 0 for w in parsed)
+    return out
+
+
 def parse_transfers(path: Path) -> dict | None:
     """Lines `HTTP_CODE BYTES_PER_SECOND` (curl -w); median of the 2xx runs, in MiB/s."""
     if not path.exists():
@@ -97,6 +121,18 @@ def parse_transfers(path: Path) -> dict | None:
         "runs": len(ok),
         "failed": [c for c, _ in failed],
     }
+
+
+def parse_large_cpu(path: Path, hz: float, gib: float) -> dict | None:
+    """Lines `GET_TICKS PUT_TICKS`: the proxy's mean CPU seconds per GiB moved, GET and PUT."""
+    if not path.exists():
+        return None
+    rows = [[int(x) for x in line.split()] for line in path.read_text().splitlines()
+            if len(line.split()) == 2]
+    if not rows or gib <= 0:
+        return None
+    return {"get": sum(r[0] for r in rows) / hz / len(rows) / gib,
+            "put": sum(r[1] for r in rows) / hz / len(rows) / gib}
 
 
 def read_meta(path: Path) -> dict[str, str]:
@@ -120,10 +156,12 @@ def _ratio(a, b) -> float | None:
 
 def report(raw: Path) -> str:
     meta = read_meta(raw / "meta.txt")
-    wrk = {t: parse_wrk(raw / f"wrk-{t}.txt") for t in TARGETS}
+    wrk = {t: parse_wrk_rounds(raw, t) for t in TARGETS}
     get = {t: parse_transfers(raw / f"get-{t}.txt") for t in TARGETS}
     put = {t: parse_transfers(raw / f"put-{t}.txt") for t in TARGETS}
     large = meta.get("large_mib", "1024")
+    large_cpu = {t: parse_large_cpu(raw / f"cpu-large-{t}.txt", float(meta.get("clk_tck", "100")),
+                                    int(large) / 1024) for t in TARGETS}
     lines = [f"# Proxy data-path benchmark, {meta.get('date', '?')}", ""]
     lines += [
         f"- Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores, "
@@ -134,18 +172,21 @@ def report(raw: Path) -> str:
         f"- s3ha: `{meta.get('s3ha_version', '?')}` ({meta.get('s3ha_bin', '?')}), "
         f"{meta.get('workers', '2')} workers; nginx {meta.get('nginx_version', '?')} "
         f"({meta.get('workers', '2')} worker processes); HAProxy {meta.get('haproxy_version', '?')} "
-        f"(nbthread {meta.get('workers', '2')}); {meta.get('wrk_version', '?')}; "
+        f"(nbthread {meta.get('workers', '2')}; \"splicing\": the same with `option "
+        f"splice-request`, `option splice-response` and `tune.pipesize 1048576`, s3ha's pipe "
+        f"size); {meta.get('wrk_version', '?')}; "
         f"{meta.get('curl_version', '?')}.",
-        f"- Small GET: 4 KiB object, `wrk {meta.get('wrk_args', '?')}` after a "
-        f"{meta.get('wrk_warmup', '?')} warm-up, the same presigned URL (path and query) for "
-        f"all targets.",
+        f"- Small GET: 4 KiB object, {meta.get('small_rounds', '?')} rounds of "
+        f"`wrk {meta.get('wrk_args', '?')}` per target, round-robin over the targets, after a "
+        f"{meta.get('wrk_warmup', '?')} warm-up each; req/s is the mean of the rounds, p50/p99 "
+        f"their median; the same presigned URL (path and query) for all targets.",
         f"- Large: {large} MiB object, `curl` to /dev/null (GET) and `curl -T` (PUT, "
         f"`Expect:` disabled), median of {meta.get('large_runs', '?')} runs (min-max in "
         f"brackets), taken round-robin over the targets; a goal whose runs spread more than "
         f"{SPREAD_LIMIT}x (max/min) is inconclusive. Backend nginx serves from / writes to tmpfs (`dav_methods PUT`).",
         "",
-        "| | direct (nginx) | HAProxy | Asio floor | s3ha |",
-        "|---|---:|---:|---:|---:|",
+        "| | direct (nginx) | HAProxy | HAProxy, splicing | Asio floor | s3ha |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
 
     def row(name: str, cells: list[str]) -> None:
@@ -153,6 +194,8 @@ def report(raw: Path) -> str:
 
     def wrk_cell(t: str, key: str, fmt: str) -> str:
         w = wrk[t]
+        if t not in SMALL_TARGETS:
+            return "n/a"
         if w is None:
             return "not run"
         if "error" in w:
@@ -172,6 +215,9 @@ def report(raw: Path) -> str:
     row("small GET errors (non-2xx / socket)",
         [("n/a" if not wrk[t] or "error" in wrk[t] else f"{wrk[t]['non2xx']} / {wrk[t]['socket_errors']}")
          for t in TARGETS])
+    row("small GET req/s by round", [
+        ("n/a" if not wrk[t] or "error" in wrk[t] else
+         " / ".join(f"{rps / 1000:.1f}k" for rps, _ in wrk[t]["rounds"])) for t in TARGETS])
 
     def xfer_cell(d: dict | None) -> str:
         if d is None:
@@ -184,13 +230,15 @@ def report(raw: Path) -> str:
         return cell
 
     def large_cells(d: dict) -> list[str]:
-        return [("n/a" if t == "floor" else xfer_cell(d[t])) for t in TARGETS]
+        return [(xfer_cell(d[t]) if t in LARGE_TARGETS else "n/a") for t in TARGETS]
 
     row(f"{large} MiB GET (MiB/s)", large_cells(get))
     row(f"{large} MiB PUT (MiB/s)", large_cells(put))
+    row("proxy CPU per GiB, GET / PUT (s, user+sys)", [
+        ("n/a" if (c := large_cpu[t]) is None else f"{c['get']:.2f} / {c['put']:.2f}")
+        for t in TARGETS])
     row("peak RSS, VmHWM (MiB)", [
-        "n/a", _f(_kib_to_mib(meta.get("haproxy_vmhwm_kib")), ",.1f"), "n/a",
-        _f(_kib_to_mib(meta.get("s3ha_vmhwm_kib")), ",.1f")])
+        _f(_kib_to_mib(meta.get(f"{t}_vmhwm_kib")), ",.1f") for t in TARGETS])
 
     def w(t, k):
         return wrk[t].get(k) if wrk[t] and "error" not in wrk[t] else None
@@ -222,10 +270,21 @@ def report(raw: Path) -> str:
             verdict = "met" if ok(r) else "**missed**"
         lines.append(f"| {name} | {_f(r, '.2f')} | {target} | {verdict} |")
     # For context: how HAProxy itself compares with direct.
-    lines += ["", "For context (not goals): HAProxy / direct req/s "
+    def by_round(key: str) -> str:
+        a, b = wrk["s3ha"], wrk["haproxy"]
+        if not a or not b or "error" in a or "error" in b:
+            return "n/a"
+        i = 0 if key == "rps" else 1
+        return ", ".join(_f(_ratio(x[i], y[i]), ".2f") for x, y in zip(a["rounds"], b["rounds"]))
+
+    lines += ["", "For context (not goals): s3ha / HAProxy round by round: req/s "
+              f"{by_round('rps')}; p99 {by_round('p99')}. HAProxy / direct req/s "
               f"{_f(_ratio(w('haproxy', 'rps'), w('direct', 'rps')), '.2f')}, "
               f"GET {_f(_ratio(med(get['haproxy']), med(get['direct'])), '.2f')}, "
-              f"PUT {_f(_ratio(med(put['haproxy']), med(put['direct'])), '.2f')}. "
+              f"PUT {_f(_ratio(med(put['haproxy']), med(put['direct'])), '.2f')}; HAProxy "
+              "splicing / direct GET "
+              f"{_f(_ratio(med(get['haproxy_splice']), med(get['direct'])), '.2f')}, "
+              f"PUT {_f(_ratio(med(put['haproxy_splice']), med(put['direct'])), '.2f')}. "
               "Asio floor / HAProxy req/s "
               f"{_f(_ratio(w('floor', 'rps'), w('haproxy', 'rps')), '.2f')} (bench/relay_floor.cpp: "
               "a relay built like s3ha that does no per-request work; s3ha's cost above it is "

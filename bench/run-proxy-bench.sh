@@ -6,10 +6,13 @@
 #                                                  and wrk with apt if they are missing)
 # Environment (defaults in brackets):
 #   S3HA_BIN=PATH        s3ha binary to measure [build it: BUILD_DIR=build-release BUILD_TYPE=Release]
-#   BENCH_TARGETS        which targets to run [direct,haproxy,floor,s3ha]; floor = the Asio relay
-#                        floor (bench/relay_floor.cpp), small GETs only
+#   BENCH_TARGETS        which targets to run [direct,haproxy,haproxy_splice,floor,s3ha];
+#                        floor = the Asio relay floor (bench/relay_floor.cpp), small GETs only;
+#                        haproxy_splice = HAProxy splicing bodies with 1 MiB pipes, large objects only
 #   BENCH_WORKERS        nginx worker processes = HAProxy nbthread = s3ha workers [2]
-#   WRK_THREADS [2]  WRK_CONNS [64]  WRK_DURATION [15s]  WRK_WARMUP [5s]
+#   WRK_THREADS [2]  WRK_CONNS [64]  WRK_WARMUP [5s] (once per target)
+#   SMALL_ROUNDS [3]  WRK_DURATION [5s]  wrk runs per target, round-robin over the targets, and
+#                        the length of each
 #   LARGE_MIB [1024]     size of the large object;  LARGE_RUNS [5]  GET and PUT runs per target
 #                        (round-robin over the targets)
 #   BENCH_PERF=1         also `perf record` + `perf stat` (syscall counts) s3ha and HAProxy during
@@ -28,11 +31,12 @@ repo=$PWD
 # shellcheck source=scripts/lib/procs.sh
 source scripts/lib/procs.sh
 
-targets=${BENCH_TARGETS:-direct,haproxy,floor,s3ha}
+targets=${BENCH_TARGETS:-direct,haproxy,haproxy_splice,floor,s3ha}
 workers=${BENCH_WORKERS:-2}
 wrk_threads=${WRK_THREADS:-2}
 wrk_conns=${WRK_CONNS:-64}
-wrk_duration=${WRK_DURATION:-15s}
+wrk_duration=${WRK_DURATION:-5s}
+small_rounds=${SMALL_ROUNDS:-3}
 wrk_warmup=${WRK_WARMUP:-5s}
 large_mib=${LARGE_MIB:-1024}
 large_runs=${LARGE_RUNS:-5}
@@ -158,13 +162,13 @@ procs_wait_http "http://127.0.0.1:$nginx_port/health" "$PROCS_PID" 10 nginx "$wo
 direct=http://127.0.0.1:$nginx_port
 
 # -- HAProxy: http mode, keep-alive on both sides ------------------------------------------------
-haproxy_url=
-if wants haproxy; then
-    haproxy_port=$(procs_free_port 0)
-    cat >"$work/haproxy.cfg" <<EOF
+# haproxy_config PORT [GLOBAL_LINE [DEFAULTS_LINE...]]: the configuration, with optional extra lines.
+haproxy_config() {
+    cat <<EOF
 global
     nbthread $workers
-    maxconn 8000                 # HAProxy needs ~2 fds per connection; stays under ulimit -n
+    maxconn 4000                 # HAProxy needs ~2 fds per connection (+ pipes): under ulimit -n
+    ${2:-}
 defaults
     mode http
     option http-keep-alive
@@ -172,17 +176,33 @@ defaults
     timeout connect 5s
     timeout client 120s
     timeout server 120s
+$(printf '    %s\n' "${@:3}")
 frontend fe
-    bind 127.0.0.1:$haproxy_port
+    bind 127.0.0.1:$1
     default_backend nginx
 backend nginx
     server nginx 127.0.0.1:$nginx_port
 EOF
-    procs_start haproxy "$work/haproxy.log" haproxy -db -f "$work/haproxy.cfg"
-    haproxy_pid=$PROCS_PID
-    procs_wait_http "http://127.0.0.1:$haproxy_port/health" "$haproxy_pid" 10 haproxy "$work/haproxy.log"
-    haproxy_url=http://127.0.0.1:$haproxy_port
-fi
+}
+# start_haproxy NAME [GLOBAL_LINE [DEFAULTS_LINE...]]: sets NAME_url and NAME_pid.
+start_haproxy() {
+    local name=$1 port
+    shift
+    port=$(procs_free_port 0)
+    haproxy_config "$port" "$@" >"$work/$name.cfg"
+    procs_start "$name" "$work/$name.log" haproxy -db -f "$work/$name.cfg"
+    printf -v "${name}_pid" '%s' "$PROCS_PID"
+    procs_wait_http "http://127.0.0.1:$port/health" "$PROCS_PID" 10 "$name" "$work/$name.log"
+    printf -v "${name}_url" '%s' "http://127.0.0.1:$port"
+}
+haproxy_url=
+haproxy_splice_url=
+wants haproxy && start_haproxy haproxy
+# The same HAProxy moving bodies kernel to kernel, with pipes of s3ha's size (1 MiB; HAProxy's
+# default is the system's 64 KiB): what a production proxy's fastest relay does on this machine,
+# as a reference for the large objects (a 4 KiB body is not spliced).
+wants haproxy_splice && start_haproxy haproxy_splice "tune.pipesize 1048576" \
+    "option splice-request" "option splice-response"
 
 # -- the Asio relay floor: what a minimal relay built like s3ha costs (bench/relay_floor.cpp) ----
 floor_url=
@@ -250,9 +270,10 @@ small_pq=$(presign GET small-4k | sed 's|^http://[^/]*||')
 large_pq=$(presign GET large | sed 's|^http://[^/]*||')
 put_pq=$(presign PUT upload | sed 's|^http://[^/]*||')
 
-declare -A base_url=([direct]=$direct [haproxy]=$haproxy_url [floor]=$floor_url [s3ha]=$s3ha_url)
+declare -A base_url=([direct]=$direct [haproxy]=$haproxy_url [haproxy_splice]=$haproxy_splice_url
+    [floor]=$floor_url [s3ha]=$s3ha_url)
 active=()
-for t in direct haproxy floor s3ha; do
+for t in direct haproxy haproxy_splice floor s3ha; do
     wants "$t" && [[ -n ${base_url[$t]} ]] && active+=("$t")
 done
 
@@ -271,13 +292,20 @@ fi
 # -- small-object GET: wrk -----------------------------------------------------------------------
 wrk_args="-t$wrk_threads -c$wrk_conns -d$wrk_duration --latency"
 
+# proxy_pid TARGET: the PID of a proxy target's process (empty for direct, or when not running).
+proxy_pid() {
+    case $1 in
+    s3ha) echo "$s3ha_pid" ;; haproxy) echo "${haproxy_pid:-}" ;;
+    haproxy_splice) echo "${haproxy_splice_pid:-}" ;; floor) echo "$floor_pid" ;;
+    esac
+}
 # BENCH_PERF=1: `perf record` (profile) and `perf stat` (syscall counts: bytes per recv/send
-# call, timer re-arms) on the proxy (s3ha, and HAProxy as a reference) during its small-GET run
-# and during its large transfers.
+# call, timer re-arms) on the proxy (s3ha, and the HAProxys as a reference) during its first
+# small-GET round and during its large transfers.
 perf_pids=()
 perf_start() { # perf_start TARGET PHASE
     local pid
-    case $1 in s3ha) pid=$s3ha_pid ;; haproxy) pid=${haproxy_pid:-} ;; *) return 0 ;; esac
+    [[ $1 != floor ]] && pid=$(proxy_pid "$1") || return 0
     [[ ${BENCH_PERF:-0} == 1 && -n $pid ]] && command -v perf >/dev/null || return 0
     perf record -F 499 -g -p "$pid" -o "$work/perf-$1-$2.data" >"$work/perf-$1-$2.log" 2>&1 &
     perf_pids+=($!)
@@ -298,22 +326,38 @@ perf_stop() {
 # how much of the two shared cores each proxy needs, independent of how wrk and nginx fare.
 proxy_cpu_ticks() {
     local pid
-    case $1 in s3ha) pid=$s3ha_pid ;; haproxy) pid=${haproxy_pid:-} ;; floor) pid=$floor_pid ;; *) return 0 ;; esac
+    pid=$(proxy_pid "$1")
     [[ -n $pid ]] || return 0
     awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || true
 }
+# Round-robin: SMALL_ROUNDS wrk runs per target, one per target per round, so that the machine's
+# drift (other tenants, the placement of the processes on the two cores) weighs on every target
+# alike instead of on whichever ran in a bad minute. Each target is warmed up once, first.
+small=()
+declare -A small_ticks=()
 for t in "${active[@]}"; do
+    [[ $t != haproxy_splice ]] || continue # a large-object reference only
+    small+=("$t")
     url=${base_url[$t]}$small_pq
     code=$(run_client curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" || true)
-    echo "bench: [$t] small GET: first answer $code; warm-up $wrk_warmup, then $wrk_args"
+    echo "bench: [$t] small GET: first answer $code; warm-up $wrk_warmup"
     run_client wrk -t"$wrk_threads" -c"$wrk_conns" -d"$wrk_warmup" "$url" >"$raw/wrk-warmup-$t.txt" 2>&1 || true
-    perf_start "$t" small
-    cpu_before=$(proxy_cpu_ticks "$t")
-    run_client wrk -t"$wrk_threads" -c"$wrk_conns" -d"$wrk_duration" --latency "$url" >"$raw/wrk-$t.txt" 2>&1 || true
-    cpu_after=$(proxy_cpu_ticks "$t")
-    perf_stop
-    [[ -z $cpu_before || -z $cpu_after ]] || meta "${t}_cpu_seconds" "$(awk -v a="$cpu_before" -v b="$cpu_after" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / hz}')"
-    grep -E "Requests/sec|^ +(50|99)%|Non-2xx|Socket errors" "$raw/wrk-$t.txt" | sed "s/^/  /"
+done
+for ((r = 1; r <= small_rounds; r++)); do
+    for t in "${small[@]}"; do
+        ((r > 1)) || perf_start "$t" small
+        cpu_before=$(proxy_cpu_ticks "$t")
+        # shellcheck disable=SC2086 # wrk_args is a list of options
+        run_client wrk $wrk_args "${base_url[$t]}$small_pq" >"$raw/wrk-$t-$r.txt" 2>&1 || true
+        cpu_after=$(proxy_cpu_ticks "$t")
+        perf_stop
+        [[ -z $cpu_before || -z $cpu_after ]] || small_ticks[$t]=$((${small_ticks[$t]:-0} + cpu_after - cpu_before))
+        echo "bench: [$t] small GET, round $r/$small_rounds:" \
+            "$(grep -E "Requests/sec|^ +99%|Non-2xx|Socket errors" "$raw/wrk-$t-$r.txt" | tr -s ' \n' ' ')"
+    done
+done
+for t in "${!small_ticks[@]}"; do
+    meta "${t}_cpu_seconds" "$(awk -v t="${small_ticks[$t]}" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}')"
 done
 
 # -- large objects: GET to /dev/null and PUT from the tmpfs file, curl ---------------------------
@@ -325,12 +369,14 @@ for ((i = 1; i <= large_runs; i++)); do
     for t in "${active[@]}"; do
         [[ $t != floor ]] || continue # the floor is a small-GET reference only
         perf_start "$t" "large-$i"
+        cpu_before=$(proxy_cpu_ticks "$t")
         get=$(run_client curl -s -o /dev/null --max-time 300 \
             -w '%{http_code} %{speed_download} %{size_download}' "${base_url[$t]}$large_pq") || get="000 0 0"
         read -r code speed size <<<"$get"
         # A GET counts only if the whole object arrived.
         [[ $code != 2* || $size == $((large_mib * 1024 * 1024)) ]] || code=short-body
         echo "$code $speed" >>"$raw/get-$t.txt"
+        cpu_mid=$(proxy_cpu_ticks "$t")
         put=$(run_client curl -s -o /dev/null --max-time 300 -H 'Expect:' -T "$large_file" \
             -w '%{http_code} %{speed_upload}' "${base_url[$t]}$put_pq") || put="000 0"
         # A PUT counts only if nginx stored every byte.
@@ -338,6 +384,8 @@ for ((i = 1; i <= large_runs; i++)); do
             put="stored-bytes-differ 0"
         fi
         echo "$put" >>"$raw/put-$t.txt"
+        # The proxy's CPU time (clock ticks) for the GET and for the PUT: what moving them cost it.
+        [[ -z $cpu_before ]] || echo "$((cpu_mid - cpu_before)) $(($(proxy_cpu_ticks "$t") - cpu_mid))" >>"$raw/cpu-large-$t.txt"
         rm -f "$work/www/$bucket/upload" # keep tmpfs use bounded
         perf_stop
     done
@@ -350,6 +398,7 @@ done
 
 # -- peak memory, versions, report ---------------------------------------------------------------
 [[ -z ${haproxy_pid:-} ]] || meta haproxy_vmhwm_kib "$(procs_peak_rss_kib "$haproxy_pid")"
+[[ -z ${haproxy_splice_pid:-} ]] || meta haproxy_splice_vmhwm_kib "$(procs_peak_rss_kib "$haproxy_splice_pid")"
 [[ -z $s3ha_pid ]] || meta s3ha_vmhwm_kib "$(procs_peak_rss_kib "$s3ha_pid")"
 if [[ -n $s3ha_pid ]] && ! procs_alive "$s3ha_pid"; then note "s3ha exited during the run (see its log)."; fi
 # BENCH_CALLGRIND=1: instructions per small GET, counted by callgrind in s3ha (all threads) during
@@ -398,6 +447,8 @@ meta kernel "$(uname -r)"
 meta workers "$workers"
 meta wrk_args "$wrk_args"
 meta wrk_warmup "$wrk_warmup"
+meta small_rounds "$small_rounds"
+meta clk_tck "$(getconf CLK_TCK)"
 meta large_mib "$large_mib"
 meta large_runs "$large_runs"
 meta nginx_version "$(nginx -v 2>&1 | sed 's|.*nginx/||')"
@@ -419,12 +470,12 @@ if [[ -n $callgrind_file ]]; then
 fi
 phases=(small)
 for ((i = 1; i <= large_runs; i++)); do phases+=("large-$i"); done
-for t in s3ha haproxy; do
+for t in s3ha haproxy haproxy_splice; do
     for phase in "${phases[@]}"; do
         [[ -f $work/perf-$t-$phase.data ]] || continue
         f=${result%.md}-perf-$t-$phase.txt
         if [[ $phase == small ]]; then
-            what="wrk $wrk_args, 4 KiB GETs: $(awk '/requests in/ {print $1}' "$raw/wrk-$t.txt") requests"
+            what="wrk $wrk_args, 4 KiB GETs, round 1: $(awk '/requests in/ {print $1}' "$raw/wrk-$t-1.txt") requests"
         else
             what="round ${phase#large-}: ${large_mib} MiB GET + PUT: $((2 * large_mib)) MiB in and out"
         fi
