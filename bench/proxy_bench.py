@@ -20,7 +20,7 @@ from pathlib import Path
 
 TARGETS = ("direct", "haproxy", "haproxy_splice", "floor", "s3ha")
 SMALL_TARGETS = ("direct", "haproxy", "floor", "s3ha")  # HAProxy splicing: large objects only
-LARGE_TARGETS = ("direct", "haproxy", "haproxy_splice", "s3ha")  # the floor: small GETs only
+PUT_TARGETS = ("direct", "haproxy", "haproxy_splice", "s3ha")  # the floor relays no request body
 
 
 def presign(endpoint: str, access_key: str, secret_key: str, region: str, method: str,
@@ -124,15 +124,17 @@ def parse_transfers(path: Path) -> dict | None:
 
 
 def parse_large_cpu(path: Path, hz: float, gib: float) -> dict | None:
-    """Lines `GET_TICKS PUT_TICKS`: the proxy's mean CPU seconds per GiB moved, GET and PUT."""
-    if not path.exists():
+    """Lines `GET_TICKS [PUT_TICKS]`: the proxy's mean CPU seconds per GiB moved, GET and PUT
+    (None without PUT runs)."""
+    if not path.exists() or gib <= 0:
         return None
-    rows = [[int(x) for x in line.split()] for line in path.read_text().splitlines()
-            if len(line.split()) == 2]
-    if not rows or gib <= 0:
-        return None
-    return {"get": sum(r[0] for r in rows) / hz / len(rows) / gib,
-            "put": sum(r[1] for r in rows) / hz / len(rows) / gib}
+    rows = [[int(x) for x in line.split()] for line in path.read_text().splitlines() if line.strip()]
+
+    def per_gib(i: int) -> float | None:
+        ticks = [r[i] for r in rows if len(r) > i]
+        return sum(ticks) / hz / len(ticks) / gib if ticks else None
+
+    return {"get": per_gib(0), "put": per_gib(1)} if rows else None
 
 
 def read_meta(path: Path) -> dict[str, str]:
@@ -230,12 +232,12 @@ def report(raw: Path) -> str:
         return cell
 
     def large_cells(d: dict) -> list[str]:
-        return [(xfer_cell(d[t]) if t in LARGE_TARGETS else "n/a") for t in TARGETS]
+        return [(xfer_cell(d[t]) if d is get or t in PUT_TARGETS else "n/a") for t in TARGETS]
 
     row(f"{large} MiB GET (MiB/s)", large_cells(get))
     row(f"{large} MiB PUT (MiB/s)", large_cells(put))
     row("proxy CPU per GiB, GET / PUT (s, user+sys)", [
-        ("n/a" if (c := large_cpu[t]) is None else f"{c['get']:.2f} / {c['put']:.2f}")
+        ("n/a" if (c := large_cpu[t]) is None else f"{_f(c['get'], '.2f')} / {_f(c['put'], '.2f')}")
         for t in TARGETS])
     row("peak RSS, VmHWM (MiB)", [
         _f(_kib_to_mib(meta.get(f"{t}_vmhwm_kib")), ",.1f") for t in TARGETS])
@@ -284,7 +286,8 @@ def report(raw: Path) -> str:
               f"PUT {_f(_ratio(med(put['haproxy']), med(put['direct'])), '.2f')}; HAProxy "
               "splicing / direct GET "
               f"{_f(_ratio(med(get['haproxy_splice']), med(get['direct'])), '.2f')}, "
-              f"PUT {_f(_ratio(med(put['haproxy_splice']), med(put['direct'])), '.2f')}. "
+              f"PUT {_f(_ratio(med(put['haproxy_splice']), med(put['direct'])), '.2f')}; Asio floor "
+              f"(blocking splice) / direct GET {_f(_ratio(med(get['floor']), med(get['direct'])), '.2f')}. "
               "Asio floor / HAProxy req/s "
               f"{_f(_ratio(w('floor', 'rps'), w('haproxy', 'rps')), '.2f')} (bench/relay_floor.cpp: "
               "a relay built like s3ha that does no per-request work; s3ha's cost above it is "

@@ -5,6 +5,12 @@
 // no signature and has no deadlines, pool, metrics or logs: what s3ha costs above it is s3ha's own
 // per-request work. A measuring tool, not a proxy: GET/HEAD without a request body only.
 //
+// A response body of 1 MiB or more is moved with blocking splice(2) calls through a 1 MiB pipe
+// (s3ha's size), kernel to kernel, and nothing else: the least a relay can do for a large GET,
+// so the benchmark's large-GET column for the floor is what one proxy hop costs on the machine.
+// Blocking stalls the worker's other connections meanwhile, which a measurement of one transfer
+// at a time can afford and a proxy cannot.
+//
 // Usage: relay_floor LISTEN_PORT UPSTREAM_PORT WORKERS [WORK_NS]   (everything on 127.0.0.1)
 // WORK_NS (default 0): a busy loop of that many nanoseconds per request before it goes upstream,
 // a stand-in for per-request work in user space. Run with several values, it shows what a
@@ -12,6 +18,9 @@
 #include <utility> // before the Asio coroutine headers (g++ 12)
 
 #include <boost/asio.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -63,6 +72,28 @@ std::size_t content_length(std::string_view header) {
     return 0;
 }
 
+/// Moves n bytes from `from` to `to` through `pipe` with blocking splice(2) calls (the sockets are
+/// switched to blocking mode meanwhile, then back to Asio's non-blocking mode).
+void splice_blocking(socket_t& from, socket_t& to, std::size_t n, const int (&pipe)[2]) {
+    const int fds[] = {from.native_handle(), to.native_handle()};
+    for (int fd : fds)
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    while (n > 0) {
+        const auto in = ::splice(fds[0], nullptr, pipe[1], nullptr,
+                                 std::min<std::size_t>(n, 1 << 20), SPLICE_F_MOVE);
+        if (in <= 0) throw std::runtime_error("upstream closed or failed");
+        n -= static_cast<std::size_t>(in);
+        for (auto left = in; left > 0;) {
+            const auto out = ::splice(pipe[0], nullptr, fds[1], nullptr,
+                                      static_cast<std::size_t>(left), SPLICE_F_MOVE);
+            if (out <= 0) throw std::runtime_error("downstream closed or failed");
+            left -= out;
+        }
+    }
+    for (int fd : fds)
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
 /// Reads into buf[used..] until a whole header section is there; returns its length.
 awaitable<std::size_t> read_header(socket_t& s, std::vector<char>& buf, std::size_t& used) {
     for (;;) {
@@ -82,6 +113,14 @@ awaitable<void> relay(socket_t down) {
     std::vector<char> req(16 * 1024);
     std::vector<char> resp(64 * 1024);
     std::size_t req_used = 0;
+    int pipe[2] = {-1, -1}; // for large bodies, made on first use
+    struct closer {
+        int* fds;
+        ~closer() {
+            for (int i = 0; i < 2; ++i)
+                if (fds[i] >= 0) ::close(fds[i]);
+        }
+    } close_pipe{pipe};
     for (;;) {
         const auto req_len = co_await read_header(down, req, req_used);
         const bool head_request = std::string_view(req.data(), 5) == "HEAD ";
@@ -95,6 +134,14 @@ awaitable<void> relay(socket_t down) {
         std::size_t left =
             head_request ? 0 : content_length({resp.data(), head_len}) + head_len - used;
         co_await net::async_write(down, net::buffer(resp.data(), used), use_awaitable);
+        if (left >= (1U << 20)) {
+            if (pipe[0] < 0) {
+                if (::pipe2(pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
+                ::fcntl(pipe[1], F_SETPIPE_SZ, 1 << 20);
+            }
+            splice_blocking(up, down, left, pipe);
+            left = 0;
+        }
         while (left > 0) { // a body bigger than the first read: relay it piece by piece
             const auto n = co_await up.async_read_some(
                 net::buffer(resp.data(), std::min(left, resp.size())), use_awaitable);
