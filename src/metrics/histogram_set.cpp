@@ -5,10 +5,9 @@
 
 namespace s3ha::metrics {
 
-histogram_set::histogram_set(std::vector<double> bounds, std::size_t series)
+histogram_set::histogram_set(std::vector<double> bounds, std::size_t series, std::size_t shards)
     : bounds_(std::move(bounds)), series_(series), stride_(bounds_.size() + 1),
-      counts_(std::make_unique<std::atomic<std::uint64_t>[]>(stride_ * series)),
-      sums_(std::make_unique<std::atomic<double>[]>(series)) {
+      counts_(stride_ * series, shards), sums_(series, shards) {
     if (!std::is_sorted(bounds_.begin(), bounds_.end()) ||
         std::adjacent_find(bounds_.begin(), bounds_.end()) != bounds_.end()) {
         throw std::invalid_argument("histogram bounds must be strictly increasing");
@@ -19,8 +18,8 @@ void histogram_set::observe(std::size_t series, double v) noexcept {
     // Prometheus buckets are "le" (less than or equal): the first bound >= v.
     const auto it = std::lower_bound(bounds_.begin(), bounds_.end(), v);
     const auto bucket = static_cast<std::size_t>(it - bounds_.begin());
-    counts_[series * stride_ + bucket].fetch_add(1, std::memory_order_relaxed);
-    sums_[series].fetch_add(v, std::memory_order_relaxed);
+    counts_.add(series * stride_ + bucket, 1);
+    sums_.add(series, v);
 }
 
 histogram_set::reading histogram_set::read(std::size_t series) const {
@@ -28,11 +27,11 @@ histogram_set::reading histogram_set::read(std::size_t series) const {
     r.cumulative.resize(stride_);
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < stride_; ++i) {
-        total += counts_[series * stride_ + i].load(std::memory_order_relaxed);
+        total += counts_.sum(series * stride_ + i);
         r.cumulative[i] = total;
     }
     r.count = total;
-    r.sum = sums_[series].load(std::memory_order_relaxed);
+    r.sum = sums_.sum(series);
     return r;
 }
 

@@ -141,12 +141,13 @@ std::string_view rejection_reason(const error_code& ec) noexcept {
     return "internal";
 }
 
-proxy_metrics::proxy_metrics(std::vector<std::string> backend_names, const build_identity& build)
+proxy_metrics::proxy_metrics(std::vector<std::string> backend_names, const build_identity& build,
+                             std::size_t shards)
     : backend_names_(std::move(backend_names)), registry_(std::make_shared<prometheus::Registry>()),
-      requests_(std::make_unique<std::atomic<std::uint64_t>[]>((backend_names_.size() + 1) *
-                                                               k_operations * k_status_classes)),
-      request_duration_(request_bounds(), (backend_names_.size() + 1) * k_operations),
-      first_byte_(latency_bounds(), backend_names_.size()),
+      hot_(slot(backend_names_.size(), upstream_sent), shards),
+      requests_((backend_names_.size() + 1) * k_operations * k_status_classes, shards),
+      request_duration_(request_bounds(), (backend_names_.size() + 1) * k_operations, shards),
+      first_byte_(latency_bounds(), backend_names_.size(), shards),
       check_duration_(latency_bounds(), backend_names_.size()) {
     auto& r = *registry_;
     prometheus::BuildGauge()
@@ -155,11 +156,6 @@ proxy_metrics::proxy_metrics(std::vector<std::string> backend_names, const build
         .Register(r)
         .Add({{"version", build.version}, {"commit", build.commit}})
         .Set(1);
-    requests_in_flight_ = &prometheus::BuildGauge()
-                               .Name("s3ha_requests_in_flight")
-                               .Help("Downstream requests being handled")
-                               .Register(r)
-                               .Add({});
     downstream_connections_ = &prometheus::BuildGauge()
                                    .Name("s3ha_downstream_connections")
                                    .Help("Open client connections")
@@ -170,38 +166,11 @@ proxy_metrics::proxy_metrics(std::vector<std::string> backend_names, const build
                                          .Help("Client connections accepted")
                                          .Register(r)
                                          .Add({});
-    downstream_received_bytes_ = &prometheus::BuildCounter()
-                                      .Name("s3ha_downstream_received_bytes_total")
-                                      .Help("Request body bytes received from clients")
-                                      .Register(r)
-                                      .Add({});
-    downstream_sent_bytes_ = &prometheus::BuildCounter()
-                                  .Name("s3ha_downstream_sent_bytes_total")
-                                  .Help("Response body bytes sent to clients")
-                                  .Register(r)
-                                  .Add({});
-
-    auto& up_sent = prometheus::BuildCounter()
-                        .Name("s3ha_upstream_sent_bytes_total")
-                        .Help("Request body bytes sent to backends")
-                        .Register(r);
-    auto& up_received = prometheus::BuildCounter()
-                            .Name("s3ha_upstream_received_bytes_total")
-                            .Help("Response body bytes received from backends")
-                            .Register(r);
-    auto& up_conns = prometheus::BuildGauge()
-                         .Name("s3ha_upstream_connections")
-                         .Help("Upstream connections by state: idle (pooled) or busy (in use)")
-                         .Register(r);
     auto& checks = prometheus::BuildCounter()
                        .Name("s3ha_health_checks_total")
                        .Help("Active health checks by backend and result")
                        .Register(r);
     for (const auto& name : backend_names_) {
-        upstream_sent_bytes_.push_back(&up_sent.Add({{"backend", name}}));
-        upstream_received_bytes_.push_back(&up_received.Add({{"backend", name}}));
-        upstream_idle_.push_back(&up_conns.Add({{"backend", name}, {"state", "idle"}}));
-        upstream_busy_.push_back(&up_conns.Add({{"backend", name}, {"state", "busy"}}));
         health_checks_.push_back({&checks.Add({{"backend", name}, {"result", "failure"}}),
                                   &checks.Add({{"backend", name}, {"result", "success"}})});
     }
@@ -252,11 +221,10 @@ proxy_metrics::proxy_metrics(std::vector<std::string> backend_names, const build
 void proxy_metrics::request_finished(const request_sample& s) noexcept {
     const std::size_t backend = std::min(s.backend, no_backend());
     const std::size_t series = request_series(backend, s.operation);
-    requests_[series * k_status_classes + class_index(s.status)].fetch_add(
-        1, std::memory_order_relaxed);
+    requests_.add(series * k_status_classes + class_index(s.status), 1);
     request_duration_.observe(series, std::chrono::duration<double>(s.duration).count());
-    if (s.received_bytes != 0) downstream_received_bytes_->Increment(double(s.received_bytes));
-    if (s.sent_bytes != 0) downstream_sent_bytes_->Increment(double(s.sent_bytes));
+    if (s.received_bytes != 0) hot_.add(k_downstream_received, std::int64_t(s.received_bytes));
+    if (s.sent_bytes != 0) hot_.add(k_downstream_sent, std::int64_t(s.sent_bytes));
 }
 
 void proxy_metrics::rejected(const error_code& ec) noexcept {
@@ -287,8 +255,8 @@ void proxy_metrics::upstream_first_byte(std::size_t backend,
 void proxy_metrics::upstream_bytes(std::size_t backend, std::uint64_t sent,
                                    std::uint64_t received) noexcept {
     if (backend >= backend_names_.size()) return;
-    if (sent != 0) upstream_sent_bytes_[backend]->Increment(double(sent));
-    if (received != 0) upstream_received_bytes_[backend]->Increment(double(received));
+    if (sent != 0) hot_.add(slot(backend, upstream_sent), std::int64_t(sent));
+    if (received != 0) hot_.add(slot(backend, upstream_received), std::int64_t(received));
 }
 
 void proxy_metrics::retry(retry_reason r) noexcept {
@@ -305,24 +273,24 @@ void proxy_metrics::failover(std::size_t from, std::size_t to, std::string_view 
 }
 
 void proxy_metrics::upstream_connection_opened(std::size_t backend) noexcept {
-    if (backend < upstream_busy_.size()) upstream_busy_[backend]->Increment();
+    if (backend < backend_names_.size()) hot_.add(slot(backend, upstream_busy), 1);
 }
 
 void proxy_metrics::upstream_connection_parked(std::size_t backend) noexcept {
-    if (backend >= upstream_busy_.size()) return;
-    upstream_busy_[backend]->Decrement();
-    upstream_idle_[backend]->Increment();
+    if (backend >= backend_names_.size()) return;
+    hot_.add(slot(backend, upstream_busy), -1);
+    hot_.add(slot(backend, upstream_idle), 1);
 }
 
 void proxy_metrics::upstream_connection_reused(std::size_t backend) noexcept {
-    if (backend >= upstream_busy_.size()) return;
-    upstream_idle_[backend]->Decrement();
-    upstream_busy_[backend]->Increment();
+    if (backend >= backend_names_.size()) return;
+    hot_.add(slot(backend, upstream_idle), -1);
+    hot_.add(slot(backend, upstream_busy), 1);
 }
 
 void proxy_metrics::upstream_connection_closed(std::size_t backend, bool was_idle) noexcept {
-    if (backend >= upstream_busy_.size()) return;
-    (was_idle ? upstream_idle_ : upstream_busy_)[backend]->Decrement();
+    if (backend >= backend_names_.size()) return;
+    hot_.add(slot(backend, was_idle ? upstream_idle : upstream_busy), -1);
 }
 
 void proxy_metrics::health_check(std::size_t backend, bool ok,
@@ -339,6 +307,43 @@ std::string proxy_metrics::serialize(const scrape_state& state) const {
         return b < n ? std::string_view(backend_names_[b]) : std::string_view("none");
     };
 
+    // The sharded counters and gauges, summed over the worker threads.
+    auto scalar = [&](std::string name, std::string help, MetricType type, std::int64_t v) {
+        auto f = family(std::move(name), std::move(help), type);
+        ClientMetric m;
+        (type == MetricType::Counter ? m.counter.value : m.gauge.value) = double(v);
+        f.metric.push_back(std::move(m));
+        out.push_back(std::move(f));
+    };
+    scalar("s3ha_requests_in_flight", "Downstream requests being handled", MetricType::Gauge,
+           hot_.sum(k_in_flight));
+    scalar("s3ha_downstream_received_bytes_total", "Request body bytes received from clients",
+           MetricType::Counter, hot_.sum(k_downstream_received));
+    scalar("s3ha_downstream_sent_bytes_total", "Response body bytes sent to clients",
+           MetricType::Counter, hot_.sum(k_downstream_sent));
+    auto up_sent = family("s3ha_upstream_sent_bytes_total", "Request body bytes sent to backends",
+                          MetricType::Counter);
+    auto up_received = family("s3ha_upstream_received_bytes_total",
+                              "Response body bytes received from backends", MetricType::Counter);
+    auto up_conns =
+        family("s3ha_upstream_connections",
+               "Upstream connections by state: idle (pooled) or busy (in use)", MetricType::Gauge);
+    for (std::size_t b = 0; b < n; ++b) {
+        auto m = with_labels({{"backend", backend_label(b)}});
+        m.counter.value = double(hot_.sum(slot(b, upstream_sent)));
+        up_sent.metric.push_back(m);
+        m.counter.value = double(hot_.sum(slot(b, upstream_received)));
+        up_received.metric.push_back(std::move(m));
+        for (const auto s : {upstream_idle, upstream_busy}) {
+            auto g = with_labels(
+                {{"backend", backend_label(b)}, {"state", s == upstream_idle ? "idle" : "busy"}});
+            g.gauge.value = double(hot_.sum(slot(b, s)));
+            up_conns.metric.push_back(std::move(g));
+        }
+    }
+    for (auto* f : {&up_sent, &up_received, &up_conns})
+        out.push_back(std::move(*f));
+
     // Requests: only the combinations seen so far (the others are implicitly zero).
     auto requests = family("s3ha_requests_total",
                            "Downstream requests by backend (none: answered by s3ha before one "
@@ -352,8 +357,7 @@ std::string proxy_metrics::serialize(const scrape_state& state) const {
             const auto series = request_series(b, static_cast<s3_operation>(op));
             const auto name = s3_operation_name(static_cast<s3_operation>(op));
             for (std::size_t c = 0; c < k_status_classes; ++c) {
-                const auto v =
-                    requests_[series * k_status_classes + c].load(std::memory_order_relaxed);
+                const auto v = requests_.sum(series * k_status_classes + c);
                 if (v == 0) continue;
                 auto m = with_labels({{"backend", backend_label(b)},
                                       {"operation", name},

@@ -89,7 +89,8 @@ generation make_generation(std::shared_ptr<const config> cfg,
     } else {
         g.metrics = std::make_shared<metrics::proxy_metrics>(
             std::move(names),
-            metrics::build_identity{std::string(build_version()), std::string(build_commit())});
+            metrics::build_identity{std::string(build_version()), std::string(build_commit())},
+            std::size_t{c.server.worker_count()} + 1); // a shard per worker, one for the rest
     }
     g.pool = std::make_shared<upstream::pool>(g.backends, c.routing, log,
                                               c.logging.format == log_format::json,

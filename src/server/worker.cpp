@@ -1,6 +1,7 @@
 #include "s3ha/server/worker.hpp"
 
 #include "s3ha/core/log_scope.hpp"
+#include "s3ha/metrics/sharded.hpp"
 
 #include <exception>
 
@@ -61,6 +62,7 @@ void worker::start(std::function<void()> done) {
         }
     });
     thread_ = std::thread([this, done = std::move(done)] {
+        metrics::set_thread_shard(ctx_.worker_id + 1); // shard 0: every other thread
         ioc_.run();
         if (done) done();
     });

@@ -7,6 +7,8 @@
 #include <map>
 #include <regex>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 using namespace s3ha;
 using namespace s3ha::metrics;
@@ -207,4 +209,37 @@ TEST_CASE("metrics: a controlled sequence gives exact values", "[unit][metrics]"
     CHECK(s[R"(s3ha_backend_state_since_timestamp_seconds{backend="primary"})"] == Approx(999'900));
     CHECK(s["s3ha_draining"] == 1);
     CHECK(s[R"(s3ha_build_info{commit="abc123",version="0.1.0"})"] == 1);
+}
+
+TEST_CASE("metrics: updates from worker threads on their shards are all counted",
+          "[unit][metrics]") {
+    proxy_metrics m({"primary"}, {"0.1.0", "abc123"}, 3);
+    std::vector<std::thread> workers;
+    for (std::size_t w = 0; w < 2; ++w) {
+        workers.emplace_back([&m, w] {
+            set_thread_shard(w + 1);
+            for (int i = 0; i < 1000; ++i) {
+                const proxy_metrics::in_flight g(&m);
+                m.upstream_connection_opened(0);
+                m.request_finished({0, s3_operation::get_object, 200, 1ms, 0, 10});
+                m.upstream_bytes(0, 0, 10);
+                m.upstream_connection_parked(0);
+                m.upstream_connection_reused(0);
+                m.upstream_connection_closed(0, false);
+            }
+        });
+    }
+    for (auto& t : workers)
+        t.join();
+    m.upstream_connection_opened(0); // this thread: shard 0
+    auto s = samples(scrape(m, {}));
+    CHECK(s[R"(s3ha_requests_total{backend="primary",operation="GetObject",status_class="2xx"})"] ==
+          2000);
+    CHECK(s[R"(s3ha_request_duration_seconds_count{backend="primary",operation="GetObject"})"] ==
+          2000);
+    CHECK(s["s3ha_downstream_sent_bytes_total"] == 20000);
+    CHECK(s[R"(s3ha_upstream_received_bytes_total{backend="primary"})"] == 20000);
+    CHECK(s["s3ha_requests_in_flight"] == 0);
+    CHECK(s[R"(s3ha_upstream_connections{backend="primary",state="busy"})"] == 1);
+    CHECK(s[R"(s3ha_upstream_connections{backend="primary",state="idle"})"] == 0);
 }

@@ -1,18 +1,18 @@
 // A fixed set of Prometheus histograms (one per label combination, all with the same bucket
 // bounds), updated lock-free. prometheus-cpp 1.0.1's Histogram::Observe takes a mutex per
 // observation; the data path must not lock, so the proxy's histograms live here: one relaxed
-// atomic increment per observation plus an atomic add to the sum. A scrape reads the atomics
-// one by one, so a sample recorded during the scrape may show in _count but not yet in _sum
-// (or the reverse): Prometheus tolerates that, as with every client library's lock-free
-// histogram.
+// atomic increment per observation plus an atomic add to the sum, in the calling thread's shard
+// (sharded.hpp). A scrape reads the atomics one by one, so a sample recorded during the scrape may
+// show in _count but not yet in _sum (or the reverse): Prometheus tolerates that, as with every
+// client library's lock-free histogram.
 //
 // Thread safety: observe() and read() may be called from any thread at any time.
 #pragma once
 
-#include <atomic>
+#include "s3ha/metrics/sharded.hpp"
+
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 namespace s3ha::metrics {
@@ -20,8 +20,9 @@ namespace s3ha::metrics {
 class histogram_set {
 public:
     /// bounds: the finite upper bounds, strictly increasing (the +Inf bucket is implicit).
-    /// series: how many histograms (label combinations). Allocates everything here.
-    histogram_set(std::vector<double> bounds, std::size_t series);
+    /// series: how many histograms (label combinations); shards: see sharded.hpp. Allocates
+    /// everything here.
+    histogram_set(std::vector<double> bounds, std::size_t series, std::size_t shards = 1);
 
     /// Records v in histogram `series` (< size()). Lock-free, no allocation.
     void observe(std::size_t series, double v) noexcept;
@@ -40,9 +41,9 @@ public:
 private:
     std::vector<double> bounds_;
     std::size_t series_;
-    std::size_t stride_; // bounds_.size() + 1: the last slot is +Inf
-    std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;
-    std::unique_ptr<std::atomic<double>[]> sums_;
+    std::size_t stride_;            // bounds_.size() + 1: the last slot is +Inf
+    sharded<std::uint64_t> counts_; // [series][bucket]
+    sharded<double> sums_;          // [series]
 };
 
 } // namespace s3ha::metrics

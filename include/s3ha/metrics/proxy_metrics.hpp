@@ -5,9 +5,11 @@
 // listener by pointer. Names follow the Prometheus conventions: prefix s3ha_, base units
 // (seconds, bytes), _total counters. README.md "Metrics reference" lists every one.
 //
-// Data-path updates never allocate and never lock: counters and gauges are prometheus-cpp
-// handles (atomics) or plain atomics, histograms are metrics::histogram_set (prometheus-cpp's
-// Histogram locks a mutex per observation). Backend state (up, active, drained, streaks,
+// Data-path updates never allocate and never lock: what every request updates (requests,
+// durations, body bytes, in-flight requests, pooled connections) is sharded per worker thread
+// (sharded.hpp: no cache line written by two workers), the rest are prometheus-cpp handles
+// (atomics); histograms are metrics::histogram_set (prometheus-cpp's Histogram locks a mutex per
+// observation). Backend state (up, active, drained, streaks,
 // in-flight, failures) is not pushed at all: serialize() renders it from a pool snapshot at
 // scrape time, so it can never disagree with what the pool decides.
 //
@@ -17,6 +19,7 @@
 #include "s3ha/core/net.hpp"
 #include "s3ha/http/s3_request.hpp"
 #include "s3ha/metrics/histogram_set.hpp"
+#include "s3ha/metrics/sharded.hpp"
 #include "s3ha/upstream/pool.hpp"
 
 #include <prometheus/counter.h>
@@ -24,7 +27,6 @@
 #include <prometheus/registry.h>
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -75,8 +77,10 @@ struct scrape_state {
 
 class proxy_metrics {
 public:
-    /// backend_names: in configuration order (backend::index()). Allocates every series.
-    proxy_metrics(std::vector<std::string> backend_names, const build_identity& build);
+    /// backend_names: in configuration order (backend::index()). shards: the worker threads + 1
+    /// (each worker calls set_thread_shard(id + 1); sharded.hpp). Allocates every series.
+    proxy_metrics(std::vector<std::string> backend_names, const build_identity& build,
+                  std::size_t shards = 1);
     proxy_metrics(const proxy_metrics&) = delete;
     proxy_metrics& operator=(const proxy_metrics&) = delete;
 
@@ -90,18 +94,17 @@ public:
     /// nullptr: counts nothing).
     class in_flight {
     public:
-        explicit in_flight(proxy_metrics* m) noexcept
-            : g_(m != nullptr ? m->requests_in_flight_ : nullptr) {
-            if (g_ != nullptr) g_->Increment();
+        explicit in_flight(proxy_metrics* m) noexcept : m_(m) {
+            if (m_ != nullptr) m_->hot_.add(k_in_flight, 1);
         }
         in_flight(const in_flight&) = delete;
         in_flight& operator=(const in_flight&) = delete;
         ~in_flight() {
-            if (g_ != nullptr) g_->Decrement();
+            if (m_ != nullptr) m_->hot_.add(k_in_flight, -1);
         }
 
     private:
-        prometheus::Gauge* g_;
+        proxy_metrics* m_;
     };
 
     /// One finished downstream request (answered by a backend or by s3ha).
@@ -161,26 +164,35 @@ private:
         return backend * k_operations + static_cast<std::size_t>(op);
     }
 
+    // Slots of hot_: three for the process, then four per backend.
+    static constexpr std::size_t k_in_flight = 0;
+    static constexpr std::size_t k_downstream_received = 1;
+    static constexpr std::size_t k_downstream_sent = 2;
+    enum backend_slot : std::size_t {
+        upstream_sent,
+        upstream_received,
+        upstream_idle,
+        upstream_busy
+    };
+    static std::size_t slot(std::size_t backend, backend_slot s) noexcept {
+        return 3 + backend * 4 + s;
+    }
+
     std::vector<std::string> backend_names_;
     std::shared_ptr<prometheus::Registry> registry_;
 
-    prometheus::Gauge* requests_in_flight_ = nullptr;
     prometheus::Gauge* downstream_connections_ = nullptr;
     prometheus::Counter* downstream_connections_total_ = nullptr;
-    prometheus::Counter* downstream_received_bytes_ = nullptr;
-    prometheus::Counter* downstream_sent_bytes_ = nullptr;
-    std::vector<prometheus::Counter*> upstream_sent_bytes_;     // per backend
-    std::vector<prometheus::Counter*> upstream_received_bytes_; // per backend
-    std::vector<prometheus::Gauge*> upstream_idle_;             // per backend
-    std::vector<prometheus::Gauge*> upstream_busy_;             // per backend
     std::vector<std::array<prometheus::Counter*, 2>>
         health_checks_; // per backend: [failure, success]
     std::array<prometheus::Counter*, retry_reason_count> retries_{};
     std::vector<prometheus::Counter*> failovers_; // [from][to][reason], nullptr where from == to
     std::array<prometheus::Counter*, k_errc_slots> rejected_{};
 
+    // Updated by every request, per worker thread; rendered by serialize().
+    sharded<std::int64_t> hot_; // k_in_flight, downstream bytes, then slot(backend, ...)
     // (backends + none) x operations x status classes; rendered when non-zero.
-    std::unique_ptr<std::atomic<std::uint64_t>[]> requests_;
+    sharded<std::uint64_t> requests_;
     histogram_set request_duration_; // (backends + none) x operations
     histogram_set first_byte_;       // backends
     histogram_set check_duration_;   // backends
