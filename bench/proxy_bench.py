@@ -231,11 +231,11 @@ def report(raw: Path) -> str:
             cell += f" ({len(d['failed'])} failed: {','.join(d['failed'])})"
         return cell
 
-    def large_cells(d: dict) -> list[str]:
-        return [(xfer_cell(d[t]) if d is get or t in PUT_TARGETS else "n/a") for t in TARGETS]
+    def large_cells(d: dict, targets: tuple[str, ...] = TARGETS) -> list[str]:
+        return [(xfer_cell(d[t]) if t in targets else "n/a") for t in TARGETS]
 
     row(f"{large} MiB GET (MiB/s)", large_cells(get))
-    row(f"{large} MiB PUT (MiB/s)", large_cells(put))
+    row(f"{large} MiB PUT (MiB/s)", large_cells(put, PUT_TARGETS))
     row("proxy CPU per GiB, GET / PUT (s, user+sys)", [
         ("n/a" if (c := large_cpu[t]) is None else f"{_f(c['get'], '.2f')} / {_f(c['put'], '.2f')}")
         for t in TARGETS])
