@@ -391,15 +391,17 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         std::optional<response_head> head;
         std::string_view head_bytes;
         auto& upstream = conn->stream();
-        const auto header_limit = static_cast<std::uint32_t>(std::min<std::uint64_t>(
-            cfg.server.max_header_size * 2, std::numeric_limits<std::uint32_t>::max()));
+        // Both parsers of the response header (below) take the same limits.
+        auto set_limits = [&](http::basic_parser<false>& p) {
+            p.body_limit(std::numeric_limits<std::uint64_t>::max());
+            p.header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                cfg.server.max_header_size * 2, std::numeric_limits<std::uint32_t>::max())));
+            if (st.head) p.skip(true);
+        };
         error_code rec;
         // Informational responses (e.g. the backend's own 100 Continue) are not relayed.
         do {
-            head.emplace();
-            head->body_limit(std::numeric_limits<std::uint64_t>::max());
-            head->header_limit(header_limit);
-            if (st.head) head->skip(true);
+            set_limits(head.emplace());
             // After a failed body write, only wait briefly for an early answer (e.g. 403).
             upstream.expires_after(
                 request_complete ? retries.response_header_timeout
@@ -435,10 +437,7 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         // and the socket. It parsed once already: failing now would be a bug.
         std::optional<http::response_parser<http::buffer_body>> rp;
         auto reparse = [&] {
-            rp.emplace();
-            rp->body_limit(std::numeric_limits<std::uint64_t>::max());
-            rp->header_limit(header_limit);
-            if (st.head) rp->skip(true);
+            set_limits(rp.emplace());
             error_code pec;
             rp->put(net::buffer(head_bytes.data(), head_bytes.size()), pec);
             if (!pec && rp->is_header_done()) return true;
