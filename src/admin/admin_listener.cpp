@@ -1,6 +1,9 @@
 #include "s3ha/admin/admin_listener.hpp"
 
+#include "s3ha/core/log_scope.hpp"
+
 #include <chrono>
+#include <exception>
 
 namespace s3ha::admin {
 
@@ -15,9 +18,10 @@ constexpr std::uint64_t k_body_limit = std::uint64_t{64} * 1024; // the actions 
 
 admin_listener::admin_listener(std::shared_ptr<const config> cfg,
                                std::shared_ptr<upstream::pool> pool,
-                               std::shared_ptr<const metrics::proxy_metrics> metrics)
-    : cfg_(std::move(cfg)), router_(cfg_->admin.token, std::move(pool), std::move(metrics)),
-      acceptor_(ioc_) {
+                               std::shared_ptr<const metrics::proxy_metrics> metrics,
+                               std::shared_ptr<spdlog::logger> log)
+    : cfg_(std::move(cfg)), log_(std::move(log)),
+      router_(cfg_->admin.token, std::move(pool), std::move(metrics)), acceptor_(ioc_) {
     net::ip::tcp::endpoint ep(net::ip::make_address(cfg_->admin.listen.host),
                               cfg_->admin.listen.port);
     acceptor_.open(ep.protocol());
@@ -37,6 +41,11 @@ void admin_listener::reload(std::shared_ptr<const config> cfg, std::shared_ptr<u
         router_.reset(cfg->admin.token, std::move(pool), std::move(metrics));
         cfg_ = std::move(cfg);
     });
+}
+
+void admin_listener::log_failure(std::string_view what, std::string_view detail) const {
+    log_scope(log_.get(), cfg_->logging.format == log_format::json, "admin", {})
+        .error("{}: {}", what, detail);
 }
 
 void admin_listener::start() {
@@ -71,7 +80,17 @@ awaitable<void> admin_listener::accept_loop() {
             socket.close(ec);
             continue;
         }
-        net::co_spawn(ioc_, serve(std::move(socket)), net::detached);
+        // Not detached: an exception (a bug) would end the connection without a trace.
+        net::co_spawn(ioc_, serve(std::move(socket)), [this](const std::exception_ptr& e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                log_failure("admin connection ended by an exception (a bug)", x.what());
+            } catch (...) {
+                log_failure("admin connection ended by an exception (a bug)", "unknown");
+            }
+        });
     }
 }
 
@@ -104,7 +123,13 @@ awaitable<void> admin_listener::serve(tcp_socket socket) {
             break;
         }
         const auto& req = parser.get();
-        auto res = router_.handle(req);
+        std::string failure;
+        auto res = router_.handle(req, &failure); // never throws: 500 instead
+        if (!failure.empty()) {
+            log_failure(
+                fmt::format("admin {} {}: internal error", req.method_string(), req.target()),
+                failure);
+        }
         // HEAD: the GET headers (Content-Length included) without the body.
         if (req.method() == http::verb::head) res.body().clear();
         stream.expires_after(k_write_timeout);

@@ -25,7 +25,7 @@ response make_response(const request& req, http::status status, std::string_view
 }
 
 response json_response(const request& req, http::status status, const nlohmann::json& j) {
-    return make_response(req, status, "application/json", j.dump(2) + "\n");
+    return make_response(req, status, "application/json", admin_json_text(j));
 }
 
 response json_error(const request& req, http::status status, std::string_view message) {
@@ -48,6 +48,24 @@ std::string_view state_name(const upstream::backend_state_view& v) {
 }
 
 } // namespace
+
+std::string admin_json_text(const nlohmann::json& j) {
+    // Request bytes reach the JSON (an unknown backend name is echoed in the 404): they need not
+    // be UTF-8, and the default error handler would throw on them.
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+response answer_or_internal_error(const request& req, const std::function<response()>& answer,
+                                  std::string* failure) {
+    try {
+        return answer();
+    } catch (const std::exception& e) {
+        if (failure != nullptr) *failure = e.what();
+    } catch (...) {
+        if (failure != nullptr) *failure = "unknown exception";
+    }
+    return json_error(req, http::status::internal_server_error, "internal error");
+}
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
     const auto ms =
@@ -138,7 +156,13 @@ bool admin_router::ready() const {
                        [](const auto& s) { return s.state.up && !s.state.drained; });
 }
 
-http::response<http::string_body> admin_router::handle(const request& req) const {
+http::response<http::string_body> admin_router::handle(const request& req,
+                                                       std::string* failure) const {
+    return answer_or_internal_error(
+        req, [&] { return route(req); }, failure);
+}
+
+http::response<http::string_body> admin_router::route(const request& req) const {
     std::string_view path = req.target();
     path = path.substr(0, path.find('?'));
 

@@ -637,7 +637,26 @@ void parse_server(context& ctx, map_reader r, server_config& s) {
     r.get_duration("header_read_timeout", s.header_read_timeout, k_nonzero);
     r.get_duration("idle_timeout", s.idle_timeout, k_nonzero);
     r.get_duration("body_read_timeout", s.body_read_timeout, k_nonzero);
+    r.get_size("body_min_rate", s.body_min_rate, 0, 1ULL << 30); // bytes per second; 0 = off
     r.get_size("max_aws_chunk_size", s.max_aws_chunk_size, 8ULL << 10, 1ULL << 30);
+    if (const field* f = r.find("max_aws_chunk_buffer_per_worker"); f == nullptr) {
+        // Not given: a configuration that raised max_aws_chunk_size alone stays valid.
+        s.max_aws_chunk_buffer_per_worker =
+            std::max(s.max_aws_chunk_buffer_per_worker, s.max_aws_chunk_size);
+    } else {
+        std::uint64_t budget = 0; // stays 0 when the value is refused (the range starts at 8KiB)
+        r.get_size("max_aws_chunk_buffer_per_worker", budget, 8ULL << 10, 64ULL << 30);
+        if (budget != 0 && budget < s.max_aws_chunk_size) {
+            ctx.add(f->value_pos(),
+                    quote(r.key_path("max_aws_chunk_buffer_per_worker")) + " (" +
+                        format_size(budget) + ") must be at least " +
+                        quote(r.key_path("max_aws_chunk_size")) + " (" +
+                        format_size(s.max_aws_chunk_size) + ")",
+                    "a signed chunk is held whole until verified: the buffer must fit one");
+        } else if (budget != 0) {
+            s.max_aws_chunk_buffer_per_worker = budget;
+        }
+    }
     r.get_bool("allow_anonymous", s.allow_anonymous);
     {
         map_reader t = r.sub("tls");

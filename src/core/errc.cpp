@@ -25,6 +25,7 @@ public:
         case errc::invalid_content_sha256: return "invalid x-amz-content-sha256";
         case errc::content_sha256_mismatch: return "body does not match x-amz-content-sha256";
         case errc::expires_too_large: return "X-Amz-Expires above 7 days";
+        case errc::header_not_signed: return "a header that must be signed is not signed";
         case errc::chunk_signature_mismatch: return "aws-chunked signature does not match";
         case errc::chunk_bad_size: return "aws-chunked size is not valid hex";
         case errc::chunk_missing_crlf: return "aws-chunked framing: CRLF expected";
@@ -49,6 +50,15 @@ public:
         case errc::upload_backend_down: return "the backend of this upload is unavailable";
         case errc::upload_ids_too_large: return "response too large to rewrite its upload ids";
         case errc::too_many_connections: return "too many connections";
+        case errc::chunk_buffer_full:
+            return "no room in server.max_aws_chunk_buffer_per_worker to hold an aws-chunked chunk";
+        case errc::duplicate_signed_header: return "a signed header appears more than once";
+        case errc::duplicate_query_parameter: return "a query parameter appears more than once";
+        case errc::semicolon_in_query: return "a raw ';' in the query";
+        case errc::connection_names_end_to_end_header:
+            return "the Connection header names a header that is not hop-by-hop";
+        case errc::transfer_encoding_on_http10: return "Transfer-Encoding on HTTP/1.0";
+        case errc::unsupported_transfer_encoding: return "Transfer-Encoding other than chunked";
         case errc::no_healthy_backend: return "no healthy backend";
         case errc::upstream_connect_failed: return "upstream connect failed";
         case errc::upstream_tls_failed: return "upstream TLS handshake failed";

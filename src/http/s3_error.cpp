@@ -38,6 +38,10 @@ s3_error_info describe_error(const boost::system::error_code& ec) noexcept {
     case errc::expires_too_large:
         return {status::bad_request, "AuthorizationQueryParametersError",
                 "X-Amz-Expires must be less than a week (in seconds) that is 604800"};
+    case errc::header_not_signed:
+        return {status::forbidden, "AccessDenied",
+                "There were headers present in the request which were not signed",
+                "HeadersNotSigned"};
     case errc::missing_security_header:
         return {status::bad_request, "MissingSecurityHeader",
                 "Your request is missing a required header."};
@@ -103,7 +107,33 @@ s3_error_info describe_error(const boost::system::error_code& ec) noexcept {
         return {status::internal_server_error, "InternalError",
                 "The backend's answer is too large for its upload ids to be rewritten; request "
                 "fewer items (max-uploads, max-parts)."};
+    case errc::duplicate_signed_header:
+        return {status::bad_request, "InvalidRequest",
+                "A signed header appears more than once in the request; send it once.",
+                "HeaderName"};
+    case errc::duplicate_query_parameter:
+        return {status::bad_request, "InvalidRequest",
+                "A query parameter appears more than once in the request; send it once.",
+                "ArgumentName"};
+    case errc::semicolon_in_query:
+        return {status::bad_request, "InvalidURI",
+                "Couldn't parse the specified URI: the query contains a raw ';' (send it "
+                "percent-encoded, as %3B)."};
+    case errc::connection_names_end_to_end_header:
+        return {status::bad_request, "InvalidRequest",
+                "The Connection header may name only hop-by-hop headers (keep-alive, close, te, "
+                "trailer, upgrade, proxy-*).",
+                "HeaderName"};
+    case errc::transfer_encoding_on_http10:
+        return {status::bad_request, "InvalidRequest",
+                "Transfer-Encoding is not allowed on an HTTP/1.0 request.", "Header"};
+    case errc::unsupported_transfer_encoding:
+        return {status::not_implemented, "NotImplemented",
+                "A header you provided implies functionality that is not implemented: "
+                "Transfer-Encoding must be exactly `chunked`.",
+                "Header"};
     case errc::too_many_connections:
+    case errc::chunk_buffer_full:
     case errc::slow_down:
         return {status::service_unavailable, "SlowDown", "Please reduce your request rate."};
     case errc::no_healthy_backend:
@@ -121,7 +151,8 @@ s3_error_info describe_error(const boost::system::error_code& ec) noexcept {
 }
 
 std::string render_s3_error_xml(std::string_view code, std::string_view message,
-                                std::string_view resource, std::string_view request_id) {
+                                std::string_view resource, std::string_view request_id,
+                                s3_error_detail detail) {
     pugi::xml_document doc;
     auto decl = doc.append_child(pugi::node_declaration);
     decl.append_attribute("version") = "1.0";
@@ -132,6 +163,9 @@ std::string render_s3_error_xml(std::string_view code, std::string_view message,
     };
     add("Code", code);
     add("Message", message);
+    if (!detail.element.empty() && !detail.value.empty()) {
+        add(std::string(detail.element).c_str(), detail.value);
+    }
     add("Resource", resource);
     add("RequestId", request_id);
     std::ostringstream out;

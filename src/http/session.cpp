@@ -3,10 +3,14 @@
 #include "s3ha/core/errc.hpp"
 #include "s3ha/core/log_scope.hpp"
 #include "s3ha/http/read_header.hpp"
+#include "s3ha/http/s3_error.hpp"
+#include "s3ha/metrics/proxy_metrics.hpp"
 #include "s3ha/proxy/forwarder.hpp"
 
 #include <fmt/format.h>
 
+#include <array>
+#include <chrono>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -23,7 +27,81 @@ constexpr std::size_t k_relay_buffer_size = std::size_t{256} * 1024;
 // a whole typical request header (and a small body) in one receive. Bodies bypass it.
 constexpr std::size_t k_header_buffer_size = std::size_t{16} * 1024;
 
+// A connection over server.max_connections costs at most this per step (TLS handshake, writing
+// the 503), then at most the lingering close below: never a header_read_timeout.
+constexpr std::chrono::milliseconds k_refusal_step_timeout{2000};
+// The lingering close of a refused connection (RFC 9112 §9.6): half-close, then discard what
+// the client still sends (its request, a body) for up to this long and this many bytes, so
+// closing with unread input does not make the kernel send an RST that can destroy the answer
+// before the client has read it.
+constexpr std::chrono::milliseconds k_linger_timeout{1000};
+constexpr std::size_t k_linger_max_bytes = std::size_t{256} * 1024;
+
+awaitable<void> lingering_close(any_stream& stream) {
+    error_code ec;
+    stream.tcp().socket().shutdown(tcp_socket::shutdown_send, ec);
+    if (!ec) {
+        stream.expires_after(k_linger_timeout); // one deadline for the whole drain
+        std::array<char, 4096> sink{};
+        std::size_t drained = 0;
+        while (drained < k_linger_max_bytes) {
+            // Raw TCP bytes (TLS records too): nothing of them is read as a request. Not
+            // `c ? co_await x : co_await y` (g++ 12 mishandles such conditionals, forwarder.cpp).
+            std::size_t n = 0;
+            if (stream.is_tls()) {
+                n = co_await stream.tcp().async_read_some(net::buffer(sink),
+                                                          net::redirect_error(use_awaitable, ec));
+            } else {
+                n = co_await stream.async_read_some(net::buffer(sink),
+                                                    net::redirect_error(use_awaitable, ec));
+            }
+            if (ec) break; // EOF (the client read the answer and closed), timeout, reset
+            drained += n;
+        }
+    }
+    stream.close();
+}
+
 } // namespace
+
+awaitable<void> session::refuse(any_stream& stream, const std::string& conn_id) {
+    const auto& cfg = *ctx_.cfg;
+    error_code ec;
+    if (stream.is_tls()) {
+        stream.expires_after(k_refusal_step_timeout);
+        co_await stream.tls().async_handshake(net::ssl::stream_base::server,
+                                              net::redirect_error(use_awaitable, ec));
+        if (ec) {
+            stream.close();
+            co_return;
+        }
+    }
+    const auto why = make_error_code(errc::too_many_connections);
+    const auto info = describe_error(why);
+    const auto id = ctx_.new_request_id();
+    log_scope(ctx_.log.get(), cfg.logging.format == log_format::json, conn_id, id)
+        .info("rejected: {} (server.max_connections reached; the request is not read)", info.code);
+    if (ctx_.metrics != nullptr) {
+        ctx_.metrics->rejected(why);
+        ctx_.metrics->request_finished(
+            {ctx_.metrics->no_backend(), s3_operation::other, static_cast<unsigned>(info.status)});
+    }
+    http::response<http::string_body> res{info.status, 11};
+    res.set(http::field::content_type, "application/xml");
+    res.set("x-amz-request-id", id);
+    res.set("x-s3ha-request-id", id);
+    res.set(http::field::retry_after, "1");
+    res.body() = render_s3_error_xml(info.code, info.message, "/", id);
+    res.keep_alive(false);
+    res.prepare_payload();
+    stream.expires_after(k_refusal_step_timeout);
+    co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+    if (ec) {
+        stream.close();
+        co_return;
+    }
+    co_await lingering_close(stream);
+}
 
 session::session(proxy::proxy_context& ctx, tcp_socket socket, net::ssl::context* tls,
                  bool over_limit)
@@ -44,6 +122,11 @@ awaitable<void> session::run() {
     }
     auto stream = tls_ ? any_stream(tcp_stream(std::move(socket_)), *tls_)
                        : any_stream(tcp_stream(std::move(socket_)));
+    if (over_limit_) {
+        // Too many connections: refused at once, without reading (or waiting for) a request.
+        co_await refuse(stream, conn_id);
+        co_return;
+    }
     // Elements of an unordered_map keep their address when others come and go.
     auto& registered = ctx_.sessions[key];
     registered = {&stream, false};
@@ -94,12 +177,6 @@ awaitable<void> session::run() {
         parser->body_limit(std::numeric_limits<std::uint64_t>::max());
         stream.expires_after(cfg.server.header_read_timeout);
         ec = co_await read_header(stream, buffer, *parser);
-        if (over_limit_) {
-            // Too many connections: one clean S3 error, whatever the request was.
-            co_await fwd.reject(errc::too_many_connections, "/",
-                                ec ? 11U : parser->get().version());
-            break;
-        }
         if (ec) {
             if (ec == http::error::end_of_stream || ec == net::error::eof ||
                 ec == net::error::connection_reset || ec == net::error::operation_aborted) {

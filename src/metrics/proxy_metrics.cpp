@@ -98,7 +98,8 @@ std::string_view rejection_reason(const error_code& ec) noexcept {
     case errc::missing_security_header:
     case errc::unsupported_algorithm:
     case errc::invalid_content_sha256:
-    case errc::expires_too_large: return "auth";
+    case errc::expires_too_large:
+    case errc::header_not_signed: return "auth";
     case errc::content_sha256_mismatch:
     case errc::chunk_signature_mismatch:
     case errc::chunk_bad_size:
@@ -116,10 +117,17 @@ std::string_view rejection_reason(const error_code& ec) noexcept {
     case errc::method_not_allowed:
     case errc::not_implemented:
     case errc::missing_content_length:
-    case errc::no_such_upload: return "invalid_request";
+    case errc::no_such_upload:
+    case errc::duplicate_signed_header:
+    case errc::duplicate_query_parameter:
+    case errc::semicolon_in_query:
+    case errc::connection_names_end_to_end_header:
+    case errc::transfer_encoding_on_http10:
+    case errc::unsupported_transfer_encoding: return "invalid_request";
     case errc::request_header_too_large:
     case errc::request_timeout:
-    case errc::too_many_connections: return "limit";
+    case errc::too_many_connections:
+    case errc::chunk_buffer_full: return "limit";
     case errc::loop_detected: return "loop";
     case errc::no_healthy_backend:
     case errc::upload_backend_down: return "no_healthy_backend";

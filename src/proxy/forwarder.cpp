@@ -4,10 +4,12 @@
 #include "s3ha/core/read_deadline.hpp"
 #include "s3ha/crypto/sha256.hpp"
 #include "s3ha/http/read_header.hpp"
+#include "s3ha/http/request_framing.hpp"
 #include "s3ha/http/s3_error.hpp"
 #include "s3ha/http/s3_request.hpp"
 #include "s3ha/metrics/proxy_metrics.hpp"
 #include "s3ha/proxy/aws_chunked_transform.hpp"
+#include "s3ha/proxy/body_read_allowance.hpp"
 #include "s3ha/proxy/buffered_response.hpp"
 #include "s3ha/proxy/hop_by_hop.hpp"
 #include "s3ha/proxy/length_body_reader.hpp"
@@ -15,6 +17,7 @@
 #include "s3ha/proxy/plain_body_check.hpp"
 #include "s3ha/proxy/relay.hpp"
 #include "s3ha/proxy/replay_buffer.hpp"
+#include "s3ha/sigv4/header_rule.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -98,6 +101,8 @@ struct forwarder::request_state {
     bool continue_sent = false;
     std::uint64_t bytes_in = 0;  // downstream body bytes read
     std::uint64_t bytes_out = 0; // response body bytes written
+    /// Time spent waiting for downstream body bytes (server.body_min_rate).
+    steady_clock::duration body_wait{};
     unsigned status = 0;
     std::string backend = "-";
     s3_operation op = s3_operation::other;
@@ -114,7 +119,9 @@ struct forwarder::request_state {
     bool response_started = false;
     bool response_complete = false; // the whole response went to the client
     bool downstream_broken = false; // the client went away or its connection is unusable
+    bool must_close = false;        // the request's framing is unusable: close after the answer
     error_code body_error;          // why the downstream body could not be read (if it could not)
+    std::string error_detail;       // what a refusal names (a header, a parameter), for its body
     /// Multipart (multipart_rewrite.hpp): the backend named by the request's upload id, and
     /// whether a 2xx answer carries upload ids to rewrite.
     std::optional<std::size_t> pinned_backend;
@@ -178,6 +185,19 @@ awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& parse
     }
 
     auto fail = [&](const error_code& ec) { return respond_error(st, ec); };
+    // A refusal that names what it refuses: logged, and kept for the error body. (Returned by
+    // value: `co_await fail(refusal(...))` keeps it alive while the coroutine runs.)
+    auto refusal = [&](errc e, std::string_view what) {
+        st.log.info("request refused: {}: {}", make_error_code(e).message(), what);
+        st.error_detail.assign(what);
+        return make_error_code(e);
+    };
+
+    // How the body is framed must be unambiguous before anything else looks at the request.
+    if (const auto framing = check_request_framing(req)) {
+        st.must_close = framing.must_close;
+        co_return co_await fail(refusal(framing.code, framing.name));
+    }
 
     // A request that already went through this proxy would loop forever (RFC 9110 §7.6.3).
     if (via_contains(req, ctx_.via_pseudonym)) co_return co_await fail(errc::loop_detected);
@@ -191,14 +211,21 @@ awaitable<bool> forwarder::handle(http::request_parser<http::buffer_body>& parse
     st.operation = s3_operation_name(st.op);
 
     if (sigv4::has_signature(req)) {
-        auto verified = ctx_.verifier->verify(req, std::chrono::system_clock::now(), ctx_.keys);
+        std::string detail;
+        auto verified =
+            ctx_.verifier->verify(req, std::chrono::system_clock::now(), ctx_.keys, &detail);
         if (!verified) {
-            st.log.info("authentication failed: {}", verified.error().message());
+            st.log.info("authentication failed: {}{}{}", verified.error().message(),
+                        detail.empty() ? "" : ": ", detail);
+            st.error_detail = std::move(detail);
             co_return co_await fail(verified.error());
         }
         st.auth = std::move(*verified);
     } else if (!cfg.server.allow_anonymous) {
         co_return co_await fail(errc::access_denied);
+    } else if (const auto name = sigv4::find_refused_anonymous_header(req, req.method());
+               !name.empty()) {
+        co_return co_await fail(refusal(errc::header_not_signed, name));
     }
 
     if (auto ec = route_upload_ids(st)) co_return co_await fail(ec);
@@ -496,23 +523,44 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
 
 awaitable<std::size_t> forwarder::read_body_piece(request_state& st, error_code& ec) {
     auto& parser = st.parser;
+    const auto& server = ctx_.cfg->server;
     ec = {};
     if (st.body_done()) co_return 0;
+    // Each wait is bounded by body_read_timeout and by what is left of the body's allowance
+    // (server.body_min_rate), so a client dripping a byte per timeout is still cut off.
+    const auto timeout = body_read_allowance(server.body_read_timeout, server.body_min_rate,
+                                             st.bytes_in, st.body_wait);
+    auto below_min_rate = [&] {
+        st.log.info("client below server.body_min_rate ({} bytes/s): {} bytes in {} ms of waiting",
+                    server.body_min_rate, st.bytes_in,
+                    std::chrono::duration_cast<milliseconds>(st.body_wait).count());
+    };
+    if (timeout <= milliseconds::zero()) {
+        below_min_rate();
+        ec = st.body_read_failed(beast::error::timeout);
+        co_return 0;
+    }
+    const auto wait_start = steady_clock::now();
     std::size_t n = 0;
     if (st.body) {
-        n = co_await st.body->read(buffer_, ctx_.cfg->server.body_read_timeout, ec);
+        n = co_await st.body->read(buffer_, timeout, ec);
     } else {
         parser.get().body().data = buffer_.data();
         parser.get().body().size = buffer_.size();
-        const read_deadline deadline(down_, ctx_.cfg->server.body_read_timeout);
-        co_await http::async_read(down_, down_buffer_, parser,
-                                  net::redirect_error(use_awaitable, ec));
+        const read_deadline deadline(down_, timeout);
+        // One receive (or what is buffered), not a loop until the relay buffer is full: the
+        // timeout bounds each wait, as for a Content-Length body, instead of 256 KiB of a slow
+        // client's chunks. A piece may hold no body byte (only chunk framing): the caller reads on.
+        co_await http::async_read_some(down_, down_buffer_, parser,
+                                       net::redirect_error(use_awaitable, ec));
         if (ec == http::error::need_buffer) ec = {};
         ec = deadline.error_of(ec);
         n = buffer_.size() - parser.get().body().size;
     }
+    st.body_wait += steady_clock::now() - wait_start;
     st.bytes_in += n;
     if (ec) {
+        if (ec == beast::error::timeout && timeout < server.body_read_timeout) below_min_rate();
         ec = st.body_read_failed(ec);
         co_return 0;
     }
@@ -540,8 +588,8 @@ awaitable<error_code> forwarder::send_body(request_state& st, upstream::connecti
             client_ctx = sigv4::chunk_signing_context{st.auth->signing_key, st.auth->amz_date,
                                                       st.auth->scope, st.auth->signature};
         }
-        transform =
-            &chunked.emplace(up, std::move(client_ctx), ctx_.cfg->server.max_aws_chunk_size);
+        transform = &chunked.emplace(up, std::move(client_ctx), ctx_.cfg->server.max_aws_chunk_size,
+                                     &ctx_.chunk_buffer_budget);
     }
     auto flush = [&]() -> awaitable<error_code> {
         for (auto ready = transform->ready(); !ready.empty(); ready = transform->ready()) {
@@ -577,6 +625,10 @@ awaitable<error_code> forwarder::send_body(request_state& st, upstream::connecti
             if (!st.body_error) {
                 if (ec == errc::content_sha256_mismatch) {
                     st.log.info("request body does not match its signed x-amz-content-sha256");
+                } else if (ec == errc::chunk_buffer_full) {
+                    st.log.warn("server.max_aws_chunk_buffer_per_worker ({} bytes) is in use: "
+                                "no room to hold an aws-chunked chunk until verified",
+                                ctx_.chunk_buffer_budget.limit());
                 } else {
                     st.log.info("request body rejected: {}", ec.message());
                 }
@@ -786,8 +838,8 @@ forwarder::relay_rewritten(request_state& st, upstream::connection& conn,
 
 awaitable<bool> forwarder::respond_error(request_state& st, const error_code& ec) {
     // The connection stays usable only if the request body has been read completely.
-    const bool keep_alive =
-        !st.downstream_broken && st.body_done() && st.parser.get().keep_alive() && !ctx_.stopping;
+    const bool keep_alive = !st.downstream_broken && !st.must_close && st.body_done() &&
+                            st.parser.get().keep_alive() && !ctx_.stopping;
     const auto info = describe_error(ec);
     st.status = static_cast<unsigned>(info.status);
     if (ctx_.metrics != nullptr) ctx_.metrics->rejected(ec);
@@ -795,21 +847,25 @@ awaitable<bool> forwarder::respond_error(request_state& st, const error_code& ec
         access_log(st); // the client is gone: nobody to answer
         co_return false;
     }
-    auto wec = co_await write_error(ec, st.resource, st.id, st.version, st.head, keep_alive);
+    auto wec = co_await write_error(ec, st.resource, st.id, st.version, st.head, keep_alive,
+                                    st.error_detail);
     access_log(st);
     co_return keep_alive && !wec;
 }
 
 awaitable<error_code> forwarder::write_error(const error_code& ec, std::string_view resource,
                                              std::string_view request_id, unsigned version,
-                                             bool head, bool keep_alive) {
+                                             bool head, bool keep_alive, std::string_view detail) {
     const auto info = describe_error(ec);
     http::response<http::string_body> res{info.status, version};
     res.set(http::field::content_type, "application/xml");
     res.set("x-amz-request-id", request_id);
     res.set("x-s3ha-request-id", request_id);
     if (info.status == http::status::service_unavailable) res.set(http::field::retry_after, "1");
-    if (!head) res.body() = render_s3_error_xml(info.code, info.message, resource, request_id);
+    if (!head) {
+        res.body() = render_s3_error_xml(info.code, info.message, resource, request_id,
+                                         {info.detail_element, detail});
+    }
     res.keep_alive(keep_alive);
     res.prepare_payload();
     error_code wec;

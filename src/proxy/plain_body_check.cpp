@@ -34,10 +34,10 @@ error_code plain_body_check::feed(std::string_view in) {
     }
     // HTTP-chunked and hashed: any piece may be the last, so its last byte must survive the
     // next read into the caller's buffer. A rare path (S3 clients send a Content-Length).
-    if (copy_pos_ == copy_.size()) {
-        copy_.clear();
-        copy_pos_ = 0;
-    }
+    // What was sent is dropped first: the held-back byte is never consumed before finish(), so
+    // waiting for copy_ to drain completely would keep the whole body.
+    copy_.erase(0, copy_pos_);
+    copy_pos_ = 0;
     copy_.append(in);
     return {};
 }

@@ -4,16 +4,6 @@
 
 namespace s3ha::proxy {
 
-bool replay_budget::try_reserve(std::uint64_t n) noexcept {
-    if (n > limit_ || held_ > limit_ - n) return false;
-    held_ += n;
-    return true;
-}
-
-void replay_budget::release(std::uint64_t n) noexcept {
-    held_ = n > held_ ? 0 : held_ - n;
-}
-
 replay_buffer::replay_buffer(replay_budget& budget, std::uint64_t max_size,
                              std::optional<std::uint64_t> expected_size)
     : budget_(&budget), max_size_(max_size), keeping_(max_size > 0) {

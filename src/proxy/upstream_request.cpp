@@ -4,6 +4,7 @@
 #include "s3ha/core/strings.hpp"
 #include "s3ha/http/header_writer.hpp"
 #include "s3ha/proxy/hop_by_hop.hpp"
+#include "s3ha/sigv4/header_rule.hpp"
 #include "s3ha/sigv4/signer.hpp"
 
 #include <charconv>
@@ -62,23 +63,18 @@ std::vector<sigv4::header_field>& thread_signed_fields() {
 // caller's).
 class header_text {
 public:
-    header_text(std::string& out, bool signing)
-        : out_(out), signing_(signing), covered_(thread_signed_fields()) {
+    explicit header_text(std::string& out) : out_(out), covered_(thread_signed_fields()) {
         covered_.clear();
     }
-    void add(std::string_view name, std::string_view value) {
+    /// Appends a field; `sign`: the upstream signature covers it.
+    void add(std::string_view name, std::string_view value, bool sign) {
         append_field(out_, name, value);
-        if (signing_ && sigv4::is_signed_upstream(name)) covered_.push_back({name, value});
-    }
-    void add_host(std::string_view host) {
-        append_field(out_, "Host", host);
-        if (signing_) covered_.push_back({"host", host});
+        if (sign) covered_.push_back({name, value});
     }
     std::span<sigv4::header_field> signed_fields() noexcept { return covered_; }
 
 private:
     std::string& out_;
-    bool signing_;
     std::vector<sigv4::header_field>& covered_;
 };
 
@@ -143,32 +139,40 @@ build_upstream_request(const downstream_request& down, const s3_address& address
     }
     std::string& text = up.header;
     text.reserve(1024);
-    text.append(dh.method_string()).append(" ").append(path_style);
-    text.append(dh.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+    // Always HTTP/1.1 with s3ha's own framing: an HTTP/1.0 request's keep-alive or body
+    // conventions never reach the backend (check_request_framing refused Transfer-Encoding on it).
+    text.append(dh.method_string()).append(" ").append(path_style).append(" HTTP/1.1\r\n");
 
-    header_text fields(text, auth != nullptr);
-    fields.add_host(target.host_header());
-    // The downstream fields minus what is not forwarded or is set again below.
+    const bool signing = auth != nullptr;
+    header_text fields(text);
+    fields.add("Host", target.host_header(), signing);
+    // The downstream fields: what the client signed, and unsigned what the forwarding rule lets
+    // through (sigv4/header_rule.hpp); never what s3ha sets itself below.
     const hop_by_hop_filter hop_by_hop(dh);
     bool coding_done = false;
+    std::string via_chain;
     for (const auto& f : dh) {
+        const auto name = f.name_string();
+        auto client_signed = [&] { return signing && auth->signs(name); };
         switch (f.name()) {
         case http::field::host:           // the backend's, above
         case http::field::expect:         // s3ha answers 100-continue itself
         case http::field::content_length: // set again below from the body mode
             continue;
+        case http::field::via: // joined with this hop's entry, below
+            via_chain.append(via_chain.empty() ? "" : ", ").append(trim_ows(f.value()));
+            continue;
         case http::field::content_encoding:
             if (!decode) break;
             // Decoded: the first Content-Encoding without aws-chunked, in its place.
             if (!coding_done && !content_coding.empty())
-                fields.add(f.name_string(), content_coding);
+                fields.add(name, content_coding, client_signed());
             coding_done = true;
             continue;
         default: break;
         }
         if (hop_by_hop.drops(f) || sigv4::is_client_auth_header(f)) continue;
-        const auto name = f.name_string();
-        if (auth != nullptr &&
+        if (signing &&
             (beast::iequals(name, "x-amz-date") || beast::iequals(name, "x-amz-content-sha256"))) {
             continue; // the upstream signature's own, below
         }
@@ -176,10 +180,20 @@ build_upstream_request(const downstream_request& down, const s3_address& address
                        beast::iequals(name, "x-amz-sdk-checksum-algorithm"))) {
             continue; // s3ha verifies the chunks and the trailer checksum itself
         }
-        fields.add(name, f.value());
+        const bool covered = client_signed();
+        if (!covered) {
+            switch (sigv4::classify_unsigned_header(name, dh.method(), !signing)) {
+            case sigv4::unsigned_header::forward: break;
+            case sigv4::unsigned_header::drop: continue;
+            case sigv4::unsigned_header::refuse: return errc::header_not_signed; // checked before
+            }
+        }
+        fields.add(name, f.value(), covered);
     }
-    const std::string via = std::string("1.1 ").append(via_pseudonym);
-    fields.add("Via", via);
+    // One Via field: the chain so far, then this hop (RFC 9110 §7.6.3); signed when the client
+    // signed its own Via (never two signed fields of one name: a backend reads only the first).
+    via_chain.append(via_chain.empty() ? "1.1 " : ", 1.1 ").append(via_pseudonym);
+    fields.add("Via", via_chain, signing && auth->signs("via"));
     if (up.content_length) {
         append_field(text, "Content-Length", std::to_string(*up.content_length));
     } else if (up.mode != body_mode::none) {
@@ -188,8 +202,8 @@ build_upstream_request(const downstream_request& down, const s3_address& address
 
     if (auth != nullptr) {
         const std::string amz_date = sigv4::format_amz_date(now);
-        fields.add("X-Amz-Date", amz_date);
-        fields.add("X-Amz-Content-Sha256", payload_hash);
+        fields.add("X-Amz-Date", amz_date, true);
+        fields.add("X-Amz-Content-Sha256", payload_hash, true);
         const auto& p = target.signing();
         text.append("Authorization: ");
         auto signature = sigv4::append_authorization(

@@ -230,8 +230,8 @@ server::server(std::shared_ptr<const config> cfg, std::string config_path)
         auto bound = s.workers.back()->bind(ep);
         ep.port(bound.port()); // port 0: the others join the port the first one got
     }
-    s.admin =
-        std::make_unique<admin::admin_listener>(s.current.cfg, s.current.pool, s.current.metrics);
+    s.admin = std::make_unique<admin::admin_listener>(s.current.cfg, s.current.pool,
+                                                      s.current.metrics, s.log);
     listen_address shown{c.server.listen.host, ep.port()};
     log_scope log(s.log.get(), s.json(), "-", {});
     log.info("configuration {}: {}", s.config_path.empty() ? "-" : s.config_path, summary(c));

@@ -27,6 +27,7 @@ worker::worker(unsigned id, const shared& s)
                                 proxy::replay_budget::k_budget_factor)},
       server_tls_(s.server_tls), connections_(*s.connections) {
     ctx_.metrics = s.metrics;
+    ctx_.chunk_buffer_budget.set_limit(s.cfg->server.max_aws_chunk_buffer_per_worker);
     ctx_.pool.set_metrics(s.metrics);
 }
 
@@ -86,6 +87,8 @@ void worker::reload(const shared& s) {
         ctx_.backend_pool = s.backend_pool;
         ctx_.metrics = s.metrics;
         ctx_.access_log = s.access_log;
+        // Chunks held now stay counted; new ones see the new limit.
+        ctx_.chunk_buffer_budget.set_limit(s.cfg->server.max_aws_chunk_buffer_per_worker);
         ctx_.pool.reset(s.cfg->routing.upstream_pool, s.backends.size(), s.metrics);
     });
 }

@@ -52,6 +52,8 @@ bool is_blank(char c) {
 // Position of the first '%' (or '+' when plus_as_space) at or after `from`; s.size() if none.
 // memchr: names, values and paths are mostly long runs of plain bytes (a signature is 64).
 std::size_t find_escape(std::string_view s, std::size_t from, bool plus_as_space) {
+    // An empty view may have a null data(): memchr(nullptr, ..., 0) is undefined behaviour.
+    if (from >= s.size()) return s.size();
     const char* begin = s.data() + from;
     std::size_t end = s.size();
     if (const void* pct = std::memchr(begin, '%', end - from)) {
@@ -451,7 +453,7 @@ std::string format_amz_date(std::chrono::system_clock::time_point t) {
     return out;
 }
 
-std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_view s) {
+std::optional<std::chrono::sys_seconds> parse_amz_date(std::string_view s) {
     using namespace std::chrono;
     if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
     auto num = [&](std::size_t at, std::size_t width) -> int {
@@ -467,7 +469,7 @@ std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_
     if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return std::nullopt;
     year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
     if (!ymd.ok() || h > 23 || mi > 59 || se > 59) return std::nullopt;
-    return sys_days{ymd} + hours{h} + minutes{mi} + seconds{se};
+    return sys_seconds{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{se};
 }
 
 namespace {

@@ -69,8 +69,8 @@ boost::system::error_code chunk_decoder::fail(boost::system::error_code ec) {
         ec_ = ec;
     }
     state_ = state::failed;
-    // Drop whatever was held back: none of it may ever be released.
-    chunk_.clear();
+    // Drop whatever was held back: none of it may ever be released (and free its memory).
+    std::string().swap(chunk_);
     return ec_;
 }
 
@@ -178,7 +178,7 @@ boost::system::error_code chunk_decoder::step(char c, chunk_sink& out) {
         if (c != '\n') {
             return fail(errc::chunk_missing_crlf);
         }
-        return on_size_line();
+        return on_size_line(out);
     case state::data_cr:
         if (c != '\r') {
             return fail(errc::chunk_missing_crlf);
@@ -243,8 +243,16 @@ boost::system::error_code chunk_decoder::on_size_digit(int value) {
     return {};
 }
 
-boost::system::error_code chunk_decoder::on_size_line() {
+boost::system::error_code chunk_decoder::on_size_line(chunk_sink& out) {
     if (size_ > 0) {
+        if (signed_) {
+            // Admitted whole before its first byte (or refused), and allocated at once: appending
+            // to a growing string would briefly need up to twice the chunk while it reallocates.
+            if (auto ec = out.on_chunk_start(size_)) {
+                return fail(ec);
+            }
+            chunk_.reserve(static_cast<std::size_t>(size_));
+        }
         announced_ += size_;
         remaining_ = size_;
         state_ = state::data;
@@ -302,7 +310,9 @@ boost::system::error_code chunk_decoder::on_chunk_complete(chunk_sink& out) {
         }
         previous_signature_.assign(got);
         release(chunk_, out);
-        chunk_.clear(); // keeps its capacity for the next chunk
+        // Freed, not kept for the next chunk: a client that stops between two chunks must not
+        // hold a chunk's worth of memory that no budget counts any more.
+        std::string().swap(chunk_);
         out.on_chunk_end(chunk_size, previous_signature_);
     } else {
         out.on_chunk_end(chunk_size, {});

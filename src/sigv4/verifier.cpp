@@ -4,6 +4,7 @@
 #include "s3ha/core/strings.hpp"
 #include "s3ha/crypto/encoding.hpp"
 #include "s3ha/sigv4/canonical.hpp"
+#include "s3ha/sigv4/header_rule.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -232,6 +233,17 @@ query_auth_presence find_query_auth(std::string_view query) {
 
 } // namespace
 
+bool verified_request::signs(std::string_view name) const noexcept {
+    std::string_view rest = signed_headers;
+    while (!rest.empty()) {
+        const auto semi = rest.find(';');
+        if (equals_lower(name, rest.substr(0, semi))) return true;
+        if (semi == std::string_view::npos) break;
+        rest.remove_prefix(semi + 1);
+    }
+    return false;
+}
+
 bool has_signature(const http::request_header<>& req) {
     if (req.count(http::field::authorization) != 0) return true;
     auto p = find_query_auth(split_target(req.target()).query);
@@ -243,6 +255,7 @@ namespace {
 // Per-thread buffers: a verification allocates only the strings it returns.
 struct workspace {
     std::vector<std::string_view> signed_names;
+    std::vector<char> seen; // per signed name: a field with that name was met
     std::string creq;
     std::string sts;
     std::string scope;
@@ -251,12 +264,31 @@ workspace& thread_workspace() {
     thread_local workspace ws = [] {
         workspace w;
         w.signed_names.reserve(32);
+        w.seen.reserve(32);
         w.creq.reserve(2048);
         w.sts.reserve(256);
         w.scope.reserve(64);
         return w;
     }();
     return ws;
+}
+
+// The first name given twice in a canonical query string (its names are sorted and encoded, so
+// equal names are neighbours and end at '='); empty when every name is unique.
+std::string_view repeated_query_name(std::string_view canonical_query) {
+    std::string_view previous;
+    bool first = true;
+    while (!canonical_query.empty()) {
+        const auto amp = canonical_query.find('&');
+        const std::string_view param = canonical_query.substr(0, amp);
+        const std::string_view name = param.substr(0, param.find('='));
+        if (!first && name == previous) return name.empty() ? std::string_view("=") : name;
+        first = false;
+        previous = name;
+        if (amp == std::string_view::npos) break;
+        canonical_query.remove_prefix(amp + 1);
+    }
+    return {};
 }
 
 } // namespace
@@ -267,8 +299,12 @@ verifier::verifier(std::string region, std::unordered_map<std::string, std::stri
 
 result<verified_request> verifier::verify(const http::request_header<>& req,
                                           std::chrono::system_clock::time_point now,
-                                          signing_key_cache& keys) const {
+                                          signing_key_cache& keys, std::string* detail) const {
     const auto target = split_target(req.target());
+    auto refuse = [&](errc e, std::string_view what) {
+        if (detail != nullptr) detail->assign(what);
+        return e;
+    };
 
     // 1. Which mechanism, and its raw inputs.
     auto auth_header = req.equal_range(http::field::authorization);
@@ -310,17 +346,24 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     if (cred == credentials_.end()) return errc::invalid_access_key_id;
     if (scope->region != region_) return errc::invalid_region;
 
-    // 5. When.
+    // 5. When. In whole seconds: a date far in the future (year 9999) does not fit the clock's
+    // nanoseconds.
+    const auto now_s = std::chrono::floor<std::chrono::seconds>(now);
     if (kind == auth_kind::header) {
-        if (*date > now + max_skew || *date < now - max_skew) return errc::request_time_too_skewed;
+        if (*date > now_s + max_skew || *date < now_s - max_skew) {
+            return errc::request_time_too_skewed;
+        }
     } else {
         auto expires = parse_expires(in.expires);
         if (!expires) return expires.error();
-        if (now > *date + std::chrono::seconds(*expires)) return errc::request_expired;
-        if (*date > now + max_skew) return errc::request_expired; // not yet valid
+        if (now_s > *date + std::chrono::seconds(*expires)) return errc::request_expired;
+        if (*date > now_s + max_skew) return errc::request_expired; // not yet valid
     }
 
-    // 6. Signed headers: well-formed and include host; no unsigned x-amz-* header.
+    // 6. Signed headers: well-formed and include host. Every field is either signed, and then
+    // sent once (two fields with one signed name canonicalise like one field with a comma, but a
+    // backend reads only the first), or one the forwarding rule lets through unsigned
+    // (header_rule.hpp: an unsigned x-amz-* or x-minio-* header is refused).
     workspace& ws = thread_workspace();
     auto& names = ws.signed_names;
     names.clear();
@@ -336,12 +379,23 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     if (!parse_signed_headers(signed_headers, names)) return malformed(kind);
     if (!std::binary_search(names.begin(), names.end(), std::string_view("host")))
         return malformed(kind);
+    auto& seen = ws.seen;
+    seen.assign(names.size(), 0);
     for (const auto& f : req) {
-        auto name = f.name_string();
-        if (!starts_with_lower(name, "x-amz-")) continue;
-        if (!std::binary_search(names.begin(), names.end(), name, icase_less))
-            return errc::access_denied; // S3: "There were headers present ... not signed"
+        const auto name = f.name_string();
+        const auto at = std::lower_bound(names.begin(), names.end(), name, icase_less);
+        if (at == names.end() || !equals_lower(name, *at)) {
+            if (classify_unsigned_header(name, req.method(), false) == unsigned_header::refuse) {
+                return refuse(errc::header_not_signed, name);
+            }
+            continue;
+        }
+        auto& once = seen[static_cast<std::size_t>(at - names.begin())];
+        if (once != 0) return refuse(errc::duplicate_signed_header, *at);
+        once = 1;
     }
+    // A raw ';' is signed like %3B, but Go (MinIO) drops a query parameter that holds one.
+    if (target.query.find(';') != std::string_view::npos) return errc::semicolon_in_query;
 
     // 7. Canonical request up to the signed headers, in a per-thread buffer (a signed header
     // that is absent fails here).
@@ -351,6 +405,15 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     case canonical_status::ok: break;
     case canonical_status::bad_uri: return errc::invalid_uri;
     case canonical_status::missing_header: return malformed(kind);
+    }
+    // A name given twice signs the same whichever value comes first, but a backend reads the
+    // first: refused. (The third line of the canonical request is its canonical query.)
+    {
+        const auto query_begin = creq.find('\n', creq.find('\n') + 1) + 1;
+        const auto query_end = creq.find('\n', query_begin);
+        const auto repeated = repeated_query_name(
+            std::string_view(creq).substr(query_begin, query_end - query_begin));
+        if (!repeated.empty()) return refuse(errc::duplicate_query_parameter, repeated);
     }
 
     // 8. Payload hash as signed.
@@ -394,6 +457,7 @@ result<verified_request> verifier::verify(const http::request_header<>& req,
     out.amz_date.assign(in.amz_date);
     out.scope.assign(scope_str);
     out.signature.assign(in.signature);
+    append_signed_headers(out.signed_headers, names);
     if (*payload == payload_kind::streaming_signed ||
         *payload == payload_kind::streaming_signed_trailer) {
         out.signing_key =

@@ -178,3 +178,69 @@ TEST_CASE("admin: rfc3339", "[unit][admin]") {
     CHECK(rfc3339(std::chrono::system_clock::time_point(1'700'000'000'123ms)) ==
           "2023-11-14T22:13:20.123Z");
 }
+
+TEST_CASE("admin: a name that is not UTF-8 gets the usual 404 JSON, never a throw",
+          "[unit][admin]") {
+    fixture f;
+    admin_router r("", f.pool, f.metrics);
+    for (const std::string name : {"\xff", "%FF", "b0\xc3", "\xed\xa0\x80"}) {
+        INFO(name);
+        for (const auto* action : {"drain", "enable"}) {
+            std::string failure;
+            http::response<http::string_body> res;
+            REQUIRE_NOTHROW(
+                res = r.handle(req(http::verb::post, "/admin/backends/" + name + "/" + action),
+                               &failure));
+            CHECK(failure.empty());
+            CHECK(res.result() == http::status::not_found);
+            CHECK(res[http::field::content_type] == "application/json");
+            auto j = body_json(res); // valid JSON (and UTF-8: parse() checks it)
+            const auto error = j["error"].get<std::string>();
+            CHECK(error.starts_with("no backend named "));
+            if (name != "%FF") CHECK(error.find("\xef\xbf\xbd") != std::string::npos); // U+FFFD
+        }
+    }
+    CHECK_FALSE(f.pool->state(0).drained());
+    CHECK_FALSE(f.pool->state(1).drained());
+    // A health check detail that is not UTF-8 (it can quote a backend) does not break the list.
+    f.pool->record_check(0, false, 3ms, "status 503: \xfe\xff");
+    auto res = r.handle(req(http::verb::get, "/admin/backends"));
+    REQUIRE(res.result() == http::status::ok);
+    CHECK(body_json(res)["backends"][0]["last_check"]["detail"] ==
+          "status 503: \xef\xbf\xbd\xef\xbf\xbd");
+}
+
+TEST_CASE("admin: an exception while answering becomes 500 {\"error\": \"internal error\"}",
+          "[unit][admin]") {
+    const auto get = req(http::verb::get, "/admin/backends");
+    std::string failure;
+    auto res = answer_or_internal_error(
+        get, []() -> http::response<http::string_body> { throw std::runtime_error("boom"); },
+        &failure);
+    CHECK(res.result() == http::status::internal_server_error);
+    CHECK(res[http::field::content_type] == "application/json");
+    CHECK(body_json(res) == nlohmann::json{{"error", "internal error"}});
+    CHECK(failure == "boom");
+    CHECK(res.keep_alive());
+
+    failure.clear();
+    res = answer_or_internal_error(
+        get, []() -> http::response<http::string_body> { throw 42; }, &failure);
+    CHECK(res.result() == http::status::internal_server_error);
+    CHECK(failure == "unknown exception");
+
+    // nlohmann's own type_error 316, as invalid UTF-8 made dump() throw before.
+    failure.clear();
+    res = answer_or_internal_error(
+        get,
+        []() -> http::response<http::string_body> {
+            http::response<http::string_body> r{http::status::ok, 11};
+            r.body() = nlohmann::json{{"x", "\xff"}}.dump();
+            return r;
+        },
+        &failure);
+    CHECK(res.result() == http::status::internal_server_error);
+    CHECK(failure.find("316") != std::string::npos);
+    // What the admin writes instead: replaced, never thrown.
+    CHECK(admin_json_text(nlohmann::json{{"x", "\xff"}}) == "{\n  \"x\": \"\xef\xbf\xbd\"\n}\n");
+}

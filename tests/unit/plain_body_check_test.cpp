@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 using namespace s3ha;
@@ -125,4 +126,38 @@ TEST_CASE("plain body: length checked", "[unit][proxy][plain]") {
         CHECK_FALSE(r.ec);
         CHECK(t.done());
     }
+}
+
+TEST_CASE("plain body, HTTP-chunked and hashed: memory stays bounded, the last byte waits",
+          "[unit][proxy][plain]") {
+    // 4 MiB in 4 KiB pieces: the copy kept across feeds must stay at one piece plus the
+    // held-back byte, never grow with the body (it kept the whole body before).
+    constexpr std::size_t piece = 4096;
+    const auto body = body_of(4 * 1024 * 1024 + 123);
+    plain_body_check t(std::nullopt, crypto::sha256_hex(body));
+    std::string out;
+    std::string buffer(piece, '\0');
+    std::size_t max_held = 0;
+    for (std::size_t pos = 0; pos < body.size(); pos += piece) {
+        buffer.assign(body.substr(pos, piece));
+        REQUIRE_FALSE(t.feed(buffer));
+        for (auto ready = t.ready(); !ready.empty(); ready = t.ready()) {
+            out.append(ready);
+            t.consume(ready.size());
+        }
+        buffer.assign(buffer.size(), 'X'); // the next read overwrites the buffer
+        max_held = std::max(max_held, t.held_bytes());
+        REQUIRE(out.size() == pos + std::min(piece, body.size() - pos) - 1); // all but one byte
+    }
+    CHECK(max_held <= piece + 1);
+    CHECK_FALSE(t.done());
+    CHECK(out == std::string_view(body).substr(0, body.size() - 1));
+    REQUIRE_FALSE(t.finish());
+    CHECK(t.done());
+    for (auto ready = t.ready(); !ready.empty(); ready = t.ready()) {
+        out.append(ready);
+        t.consume(ready.size());
+    }
+    CHECK(out == body);
+    CHECK(t.held_bytes() <= piece + 1);
 }

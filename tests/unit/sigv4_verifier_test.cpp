@@ -424,7 +424,7 @@ TEST_CASE("verifier: signed headers, unsigned x-amz-*, content sha256", "[unit][
 
     auto extra_amz = get_object();
     extra_amz.insert("x-amz-meta-evil", "1");
-    CHECK(verify_error(extra_amz) == errc::access_denied);
+    CHECK(verify_error(extra_amz) == errc::header_not_signed);
 
     // A header that is neither signed nor x-amz-* does not matter.
     auto extra_plain = get_object();
@@ -461,7 +461,7 @@ TEST_CASE("verifier: signed headers, unsigned x-amz-*, content sha256", "[unit][
     }
     auto two_sha = get_object();
     two_sha.insert("x-amz-content-sha256", std::string(empty_hash));
-    CHECK(verify_error(two_sha) == errc::invalid_content_sha256);
+    CHECK(verify_error(two_sha) == errc::duplicate_signed_header); // signed here: sent once
 
     // Upper-case hex is accepted as sent (and signed as sent); payload_hash is lower-cased.
     auto upper = get_object();
@@ -541,10 +541,14 @@ TEST_CASE("verifier: presigned query parameter errors", "[unit][sigv4]") {
     // Every x-amz-* header sent with a presigned URL must be signed.
     auto with_amz = presigned(t);
     with_amz.insert("x-amz-acl", "public-read");
-    CHECK(verify_error(with_amz) == errc::access_denied);
+    CHECK(verify_error(with_amz) == errc::header_not_signed);
     auto with_sha = presigned(t);
     with_sha.insert("x-amz-content-sha256", std::string(empty_hash));
-    CHECK(verify_error(with_sha) == errc::access_denied);
+    CHECK(verify_error(with_sha) == errc::header_not_signed);
+    // ... and every x-minio-* header (MinIO acts on them: x-minio-extract reads inside a zip).
+    auto with_minio = presigned(t);
+    with_minio.insert("X-Minio-Extract", "true");
+    CHECK(verify_error(with_minio) == errc::header_not_signed);
 }
 
 TEST_CASE("verifier: presigned URL that signs x-amz-content-sha256 uses it", "[unit][sigv4]") {
@@ -578,4 +582,90 @@ TEST_CASE("verifier: presigned URL that signs x-amz-content-sha256 uses it", "[u
     signed_req.set("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
     CHECK(make_verifier().verify(signed_req, example_time, keys).error() ==
           errc::signature_does_not_match);
+}
+
+TEST_CASE("verifier: what a signature does not pin down is refused, naming it", "[unit][sigv4]") {
+    signing_key_cache keys;
+    auto detail_of = [&](const http::request_header<>& req) {
+        std::string detail;
+        auto r = make_verifier().verify(req, example_time, keys, &detail);
+        return std::make_pair(r.error(), detail);
+    };
+    using result_pair = std::pair<s3ha::error_code, std::string>;
+
+    // Unsigned headers a backend acts on: refused before any hashing, the header named.
+    for (const char* name : {"x-minio-force-delete", "X-Amz-Copy-Source", "x-amz-meta-evil"}) {
+        auto req = get_object();
+        req.insert(name, "true");
+        CHECK(detail_of(req) == result_pair{errc::header_not_signed, name});
+    }
+    // Unsigned headers S3 honours unsigned, or ignores: no refusal here (the signature decides).
+    for (const char* name : {"Content-Type", "User-Agent", "X-Forwarded-For", "Cache-Control",
+                             "amz-sdk-invocation-id", "Content-MD5"}) {
+        auto req = get_object();
+        req.insert(name, "x");
+        CHECK(detail_of(req) == result_pair{});
+    }
+
+    // A signed header in two fields canonicalises like one field "a,b", but a backend reads the
+    // first only: refused whichever case the second is in.
+    auto twice = get_object();
+    twice.insert("RANGE", "bytes=0-9");
+    CHECK(detail_of(twice) == result_pair{errc::duplicate_signed_header, "range"});
+
+    // A raw ';' signs like %3B but Go drops the parameter.
+    auto semicolon = make_request(
+        "GET", "/test.txt?versionId=1;x=2",
+        get_object_headers(auth("host;range;x-amz-content-sha256;x-amz-date", get_object_sig)));
+    CHECK(detail_of(semicolon).first == errc::semicolon_in_query);
+
+    // A name given twice, compared decoded (`%61` is `a`), with or without values.
+    for (const char* query : {"?a=1&a=2", "?a=2&a=1", "?a=1&%61=2",
+                              "?uploads&uploads=", "?versionId=1&prefix=p&versionId=1"}) {
+        auto req = make_request(
+            "GET", std::string("/test.txt") + query,
+            get_object_headers(auth("host;range;x-amz-content-sha256;x-amz-date", get_object_sig)));
+        const auto [ec, name] = detail_of(req);
+        CHECK(ec == errc::duplicate_query_parameter);
+        CHECK((name == "a" || name == "uploads" || name == "versionId"));
+    }
+    // Distinct names, and a name without '=' (which used to reach memchr(nullptr, ..., 0)):
+    // no refusal, just the signature check.
+    for (const char* query : {"?a=1&b=1", "?uploads", "?a&b&c=", "?a=1&&b=2"}) {
+        auto req = make_request(
+            "GET", std::string("/test.txt") + query,
+            get_object_headers(auth("host;range;x-amz-content-sha256;x-amz-date", get_object_sig)));
+        CHECK(detail_of(req).first == errc::signature_does_not_match);
+    }
+    // The same rules for presigned URLs.
+    auto presigned_twice = make_request("GET", presigned_target() + "&versionId=1&versionId=2",
+                                        {{"Host", "examplebucket.s3.amazonaws.com"}});
+    CHECK(detail_of(presigned_twice) == result_pair{errc::duplicate_query_parameter, "versionId"});
+}
+
+TEST_CASE("verifier: dates far outside the clock's range are refused, not overflowed",
+          "[unit][sigv4]") {
+    // Year 4048 does not fit system_clock's nanoseconds (they end in 2262): compared in seconds.
+    auto far = make_request(
+        "GET", "/test.txt",
+        {{"Host", "examplebucket.s3.amazonaws.com"},
+         {"Authorization", auth("host;x-amz-content-sha256;x-amz-date", get_object_sig,
+                                "AKIAIOSFODNN7EXAMPLE/40480524/us-east-1/s3/aws4_request")},
+         {"x-amz-content-sha256", std::string(empty_hash)},
+         {"x-amz-date", "40480524T000000Z"}});
+    CHECK(verify_error(far) == errc::request_time_too_skewed);
+    auto ancient = far;
+    ancient.set("Authorization", auth("host;x-amz-content-sha256;x-amz-date", get_object_sig,
+                                      "AKIAIOSFODNN7EXAMPLE/00010101/us-east-1/s3/aws4_request"));
+    ancient.set("x-amz-date", "00010101T000000Z");
+    CHECK(verify_error(ancient) == errc::request_time_too_skewed);
+    // Presigned: dated in 9999, valid for a week: not valid yet.
+    std::string t = presigned_target();
+    for (const auto& [from, to] : {std::pair{"20130524T000000Z", "99991231T235959Z"},
+                                   std::pair{"%2F20130524%2F", "%2F99991231%2F"}}) {
+        t.replace(t.find(from), std::string_view(from).size(), to);
+    }
+    CHECK(verify_error(make_request("GET", t, {{"Host", "examplebucket.s3.amazonaws.com"}})) ==
+          errc::request_expired);
+    CHECK(parse_amz_date("40480524T000000Z").has_value());
 }

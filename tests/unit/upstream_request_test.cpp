@@ -2,6 +2,7 @@
 
 #include "s3ha/core/errc.hpp"
 #include "s3ha/proxy/hop_by_hop.hpp"
+#include "s3ha/sigv4/header_rule.hpp"
 #include "s3ha/sigv4/verifier.hpp"
 
 #include <catch2/catch.hpp>
@@ -52,11 +53,23 @@ http::request_header<> client_put(std::string_view content_sha256) {
     return h;
 }
 
-sigv4::verified_request verified(sigv4::payload_kind kind, std::string_view hash) {
+// What the verifier hands over; `signed_headers` is what the client's SignedHeaders listed.
+sigv4::verified_request
+verified(sigv4::payload_kind kind, std::string_view hash,
+         std::string_view signed_headers =
+             "content-type;host;x-amz-content-sha256;x-amz-date;x-amz-meta-color") {
     sigv4::verified_request v;
     v.payload = kind;
     v.payload_hash = std::string(hash);
+    v.signed_headers = std::string(signed_headers);
     return v;
+}
+
+// The SignedHeaders of the upstream Authorization.
+std::string_view upstream_signed_headers(const http::request_header<>& up) {
+    const auto auth = up[http::field::authorization];
+    const auto begin = auth.find("SignedHeaders=") + 14;
+    return auth.substr(begin, auth.find(',', begin) - begin);
 }
 
 s3_address address_of(const http::request_header<>& h) {
@@ -124,22 +137,28 @@ TEST_CASE("upstream request: proxy rules, auth stripped, path-style, re-signed w
     require_backend_accepts(u);
 }
 
-TEST_CASE("upstream request: repeated and mixed-case signed headers verify at the backend",
+TEST_CASE("upstream request: mixed-case signed headers and collapsed blanks verify at the backend",
           "[unit][proxy]") {
     auto b = make_backend();
     auto h = client_put(k_empty_sha);
-    h.insert("X-AMZ-META-Color", "red");        // a second x-amz-meta-color, other case
+    h.insert("X-AMZ-META-Shade", "red");        // upper case, sorted among lower-case names
     h.insert("x-amz-meta-a", "  two   words "); // spaces the canonical form collapses
     h.insert("Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==");
-    auto v = verified(sigv4::payload_kind::sha256, k_empty_sha);
+    h.insert("Via", "1.1 front-proxy"); // signed by the client: s3ha's own Via is signed too
+    auto v = verified(sigv4::payload_kind::sha256, k_empty_sha,
+                      "content-md5;content-type;host;via;x-amz-content-sha256;x-amz-date;"
+                      "x-amz-meta-a;x-amz-meta-color;x-amz-meta-shade");
     sigv4::signing_key_cache keys;
     auto up = build_upstream_request({h, 5, false}, address_of(h), &v, b, "s3ha-test", k_now, keys);
     REQUIRE(up);
     const auto u = sent(*up);
-    CHECK(u.count("x-amz-meta-color") == 2);
+    CHECK(u["x-amz-meta-a"] == "two   words");
+    CHECK(u[http::field::via] == "1.1 front-proxy, 1.1 s3ha-test");
+    CHECK(u.count(http::field::via) == 1);
     const auto auth = u[http::field::authorization];
-    CHECK(auth.find("SignedHeaders=content-md5;content-type;host;x-amz-content-sha256;x-amz-date;"
-                    "x-amz-meta-a;x-amz-meta-color,") != std::string_view::npos);
+    CHECK(auth.find("SignedHeaders=content-md5;content-type;host;via;x-amz-content-sha256;"
+                    "x-amz-date;x-amz-meta-a;x-amz-meta-color;x-amz-meta-shade,") !=
+          std::string_view::npos);
     require_backend_accepts(u);
 }
 
@@ -155,7 +174,7 @@ TEST_CASE("upstream request: virtual-hosted and presigned become path-style, uns
     h.set(http::field::host, "bkt.s3.example.com");
     auto a = resolve_s3_address(h[http::field::host], h.target(), {"s3.example.com"});
     REQUIRE(a);
-    auto v = verified(sigv4::payload_kind::unsigned_payload, "UNSIGNED-PAYLOAD");
+    auto v = verified(sigv4::payload_kind::unsigned_payload, "UNSIGNED-PAYLOAD", "host");
     v.kind = sigv4::auth_kind::presigned;
     sigv4::signing_key_cache keys;
     auto up = build_upstream_request({h, std::nullopt, false}, *a, &v, b, "s3ha-test", k_now, keys);
@@ -191,7 +210,9 @@ TEST_CASE("upstream request: aws-chunked forward keeps the framing headers", "[u
     h.set("x-amz-trailer", "x-amz-checksum-crc32c");
     h.erase(http::field::content_length);
     auto v = verified(sigv4::payload_kind::streaming_signed_trailer,
-                      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER");
+                      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+                      "content-encoding;content-type;host;x-amz-content-sha256;x-amz-date;"
+                      "x-amz-decoded-content-length;x-amz-meta-color;x-amz-trailer");
     sigv4::signing_key_cache keys;
     // Transfer-Encoding: chunked underneath (AWS SDK v3): upstream is chunked too.
     auto up = build_upstream_request({h, std::nullopt, true}, address_of(h), &v, b, "s3ha-test",
@@ -222,7 +243,10 @@ TEST_CASE("upstream request: aws-chunked decode sends a plain UNSIGNED-PAYLOAD b
     h.set("x-amz-sdk-checksum-algorithm", "CRC32");
     h.set(http::field::content_length, "1100");
     auto v = verified(sigv4::payload_kind::streaming_unsigned_trailer,
-                      "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+                      "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                      "content-encoding;content-type;host;x-amz-content-sha256;x-amz-date;"
+                      "x-amz-decoded-content-length;x-amz-meta-color;x-amz-sdk-checksum-algorithm;"
+                      "x-amz-trailer");
     sigv4::signing_key_cache keys;
     auto up =
         build_upstream_request({h, 1100, false}, address_of(h), &v, b, "s3ha-test", k_now, keys);
@@ -249,6 +273,100 @@ TEST_CASE("upstream request: aws-chunked decode sends a plain UNSIGNED-PAYLOAD b
                                           k_now, keys);
         CHECK(bad.error() == errc::invalid_argument);
     }
+}
+
+TEST_CASE("upstream request: what the client signed is signed, the allow-list goes unsigned, the "
+          "rest is dropped",
+          "[unit][proxy]") {
+    auto b = make_backend();
+    auto h = client_put(k_empty_sha);
+    h.set("x-custom-signed", "1"); // any header the client signed goes, signed
+    h.set(http::field::user_agent, "minio-go/7");
+    h.set(http::field::cache_control, "no-cache");
+    h.set("X-Forwarded-For", "10.9.9.9"); // not signed, not on the allow-list: dropped
+    h.set("X-Request-Id", "abc");
+    h.set("amz-sdk-invocation-id", "d2f1");
+    h.set(http::field::range, "bytes=0-1"); // a range means nothing on a PUT: dropped
+    h.set(http::field::date, "Mon, 07 Dec 2026 18:19:11 GMT");
+    // The client signed neither Content-Type nor User-Agent (minio-go signs neither).
+    auto v = verified(sigv4::payload_kind::sha256, k_empty_sha,
+                      "host;x-amz-content-sha256;x-amz-date;x-amz-meta-color;x-custom-signed");
+    sigv4::signing_key_cache keys;
+    auto up = build_upstream_request({h, 5, false}, address_of(h), &v, b, "s3ha-test", k_now, keys);
+    REQUIRE(up);
+    const auto u = sent(*up);
+    CHECK(u[http::field::content_type] == "image/jpeg");
+    CHECK(u[http::field::user_agent] == "minio-go/7");
+    CHECK(u[http::field::cache_control] == "no-cache");
+    CHECK(u["x-custom-signed"] == "1");
+    for (const char* gone : {"X-Forwarded-For", "X-Request-Id", "amz-sdk-invocation-id", "Range",
+                             "Date", "X-Hop", "Connection", "Expect"}) {
+        INFO(gone);
+        CHECK(u.count(gone) == 0);
+    }
+    // Never more than the client signed, plus s3ha's own host, date and payload hash.
+    CHECK(upstream_signed_headers(u) ==
+          "host;x-amz-content-sha256;x-amz-date;x-amz-meta-color;x-custom-signed");
+    require_backend_accepts(u);
+
+    SECTION("a GET forwards an unsigned Range and conditionals, unsigned") {
+        h.method(http::verb::get);
+        h.erase(http::field::content_length);
+        h.set(http::field::if_none_match, "\"etag\"");
+        auto get = build_upstream_request({h, std::nullopt, false}, address_of(h), &v, b,
+                                          "s3ha-test", k_now, keys);
+        REQUIRE(get);
+        const auto g = sent(*get);
+        CHECK(g[http::field::range] == "bytes=0-1");
+        CHECK(g[http::field::if_none_match] == "\"etag\"");
+        CHECK(upstream_signed_headers(g).find("range") == std::string_view::npos);
+        require_backend_accepts(g);
+    }
+    SECTION("a header the rule refuses never gets past the builder either") {
+        h.set("x-minio-force-delete", "true");
+        CHECK(build_upstream_request({h, 5, false}, address_of(h), &v, b, "s3ha-test", k_now, keys)
+                  .error() == errc::header_not_signed);
+    }
+}
+
+TEST_CASE("upstream request: HTTP/1.0 goes upstream as HTTP/1.1", "[unit][proxy]") {
+    auto b = make_backend();
+    auto h = client_put(k_empty_sha);
+    h.version(10);
+    auto v = verified(sigv4::payload_kind::sha256, k_empty_sha);
+    sigv4::signing_key_cache keys;
+    auto up = build_upstream_request({h, 5, false}, address_of(h), &v, b, "s3ha-test", k_now, keys);
+    REQUIRE(up);
+    CHECK(up->header.starts_with("PUT /photos/a%20b.jpg?x-id=PutObject HTTP/1.1\r\n"));
+    CHECK(sent(*up).version() == 11);
+    CHECK(sent(*up)[http::field::content_length] == "5");
+}
+
+TEST_CASE("upstream request: anonymous requests keep x-amz-* and the allow-list, nothing else",
+          "[unit][proxy]") {
+    auto b = make_backend();
+    http::request_header<> h;
+    h.method(http::verb::put);
+    h.version(11);
+    h.target("/bkt/k");
+    h.set(http::field::host, "proxy:9000");
+    h.set("x-amz-acl", "public-read"); // the backend judges it as anonymous
+    h.set(http::field::content_type, "text/plain");
+    h.set("X-Forwarded-For", "10.9.9.9");
+    h.set(http::field::content_length, "3");
+    sigv4::signing_key_cache keys;
+    auto up =
+        build_upstream_request({h, 3, false}, address_of(h), nullptr, b, "s3ha-test", k_now, keys);
+    REQUIRE(up);
+    const auto u = sent(*up);
+    CHECK(u["x-amz-acl"] == "public-read");
+    CHECK(u[http::field::content_type] == "text/plain");
+    CHECK(u.count("X-Forwarded-For") == 0);
+    CHECK(u.count(http::field::authorization) == 0);
+    h.set("X-Minio-Force-Delete", "true");
+    CHECK(sigv4::find_refused_anonymous_header(h, h.method()) == "X-Minio-Force-Delete");
+    CHECK(build_upstream_request({h, 3, false}, address_of(h), nullptr, b, "s3ha-test", k_now, keys)
+              .error() == errc::header_not_signed);
 }
 
 TEST_CASE("remove_aws_chunked_coding keeps the other codings", "[unit][proxy]") {

@@ -10,7 +10,10 @@
 #include "s3ha/config/config.hpp"
 #include "s3ha/core/net.hpp"
 
+#include <spdlog/logger.h>
+
 #include <memory>
+#include <string_view>
 #include <thread>
 
 namespace s3ha::metrics {
@@ -27,9 +30,12 @@ public:
     static constexpr unsigned k_max_connections = 64;
 
     /// Binds admin.listen at once (throws on failure: a start-up error). pool and metrics may
-    /// be nullptr (the endpoints that need them then answer 503).
+    /// be nullptr (the endpoints that need them then answer 503). log: where an internal error
+    /// while answering (a bug: the client gets 500 {"error": "internal error"}) is logged;
+    /// nullptr = nowhere.
     admin_listener(std::shared_ptr<const config> cfg, std::shared_ptr<upstream::pool> pool,
-                   std::shared_ptr<const metrics::proxy_metrics> metrics = nullptr);
+                   std::shared_ptr<const metrics::proxy_metrics> metrics = nullptr,
+                   std::shared_ptr<spdlog::logger> log = nullptr);
     ~admin_listener();
     admin_listener(const admin_listener&) = delete;
     admin_listener& operator=(const admin_listener&) = delete;
@@ -49,7 +55,11 @@ private:
     awaitable<void> accept_loop();
     awaitable<void> serve(tcp_socket socket);
 
+    /// An internal error, or an exception that ended a connection (a bug), as a log line.
+    void log_failure(std::string_view what, std::string_view detail) const;
+
     std::shared_ptr<const config> cfg_;
+    std::shared_ptr<spdlog::logger> log_;
     admin_router router_;
     net::io_context ioc_{1};
     tcp_acceptor acceptor_;

@@ -13,7 +13,9 @@
 // Every /admin answer is JSON ({"error": ...} on failure): 404 for an unknown path or backend,
 // 405 (with Allow) for a known path and a wrong method. With admin.token set, everything but the
 // health endpoints needs `Authorization: Bearer <token>` (compared in constant time); otherwise
-// 401 with WWW-Authenticate.
+// 401 with WWW-Authenticate. JSON is written with invalid UTF-8 replaced (U+FFFD), so no request
+// bytes (a backend name in the path) can make the writer throw; anything else that throws while
+// answering (a bug) becomes 500 {"error": "internal error"}: handle() never throws.
 //
 // Thread safety: handle() and set_draining() may be called from any thread.
 #pragma once
@@ -26,6 +28,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -39,7 +42,10 @@ public:
     admin_router(std::string token, std::shared_ptr<upstream::pool> pool,
                  std::shared_ptr<const metrics::proxy_metrics> metrics);
 
-    http::response<http::string_body> handle(const http::request<http::string_body>& req) const;
+    /// The answer to req. Never throws: an exception becomes 500 {"error": "internal error"},
+    /// and its what() goes to *failure when failure is given (for the caller's log).
+    http::response<http::string_body> handle(const http::request<http::string_body>& req,
+                                             std::string* failure = nullptr) const;
 
     /// A configuration reload: the new token, pool and metrics. Same thread as handle().
     void reset(std::string token, std::shared_ptr<upstream::pool> pool,
@@ -53,6 +59,7 @@ public:
     bool ready() const;
 
 private:
+    http::response<http::string_body> route(const http::request<http::string_body>& req) const;
     bool authorized(const http::request<http::string_body>& req) const;
 
     std::string token_;
@@ -69,6 +76,17 @@ nlohmann::json backends_json(std::span<const upstream::backend_snapshot> snapsho
                              const std::vector<std::shared_ptr<const upstream::backend>>& backends,
                              upstream::steady_time steady_now,
                              std::chrono::system_clock::time_point wall_now);
+
+/// j as the admin endpoints write JSON: indented, invalid UTF-8 replaced by U+FFFD (never a
+/// throw: nlohmann::json's default handler throws type_error 316 on invalid UTF-8).
+std::string admin_json_text(const nlohmann::json& j);
+
+/// answer(), or, if it throws, 500 {"error": "internal error"} for req (what() in *failure
+/// when given). What handle() is built on.
+http::response<http::string_body>
+answer_or_internal_error(const http::request<http::string_body>& req,
+                         const std::function<http::response<http::string_body>()>& answer,
+                         std::string* failure = nullptr);
 
 /// RFC 3339 UTC with milliseconds, e.g. "2026-11-22T15:04:05.123Z".
 std::string rfc3339(std::chrono::system_clock::time_point t);

@@ -41,7 +41,12 @@ struct server_config {
     milliseconds header_read_timeout{10'000};
     milliseconds idle_timeout{60'000};
     milliseconds body_read_timeout{60'000};
+    /// Minimum request body rate, bytes per second (0 = none): body_read_allowance.hpp.
+    std::uint64_t body_min_rate = 1024;
     std::uint64_t max_aws_chunk_size = 16ULL * 1024 * 1024;
+    /// What the signed aws-chunked chunks held until verified may total per worker; the loader
+    /// raises the default to max_aws_chunk_size when that is larger.
+    std::uint64_t max_aws_chunk_buffer_per_worker = 64ULL * 1024 * 1024;
     bool allow_anonymous = false;
     server_tls_config tls;
 

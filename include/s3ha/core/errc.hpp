@@ -25,6 +25,7 @@ enum class errc {
     invalid_content_sha256,  // x-amz-content-sha256 value is not recognised
     content_sha256_mismatch, // the body does not hash to x-amz-content-sha256
     expires_too_large,       // presigned X-Amz-Expires above 7 days
+    header_not_signed,       // an x-amz-* or x-minio-* header the signature does not cover
 
     // --- aws-chunked bodies (sigv4::chunk_decoder) ---
     chunk_signature_mismatch, // a chunk or trailer signature is wrong
@@ -52,6 +53,14 @@ enum class errc {
     upload_backend_down,  // the backend holding a multipart upload is down or drained
     upload_ids_too_large, // a response whose upload ids must be rewritten is above the bound
     too_many_connections, // server.max_connections reached
+    chunk_buffer_full,    // server.max_aws_chunk_buffer_per_worker is in use
+    // Ambiguities s3ha refuses rather than forward (what is verified must be what is forwarded):
+    duplicate_signed_header,            // a signed header sent in more than one field
+    duplicate_query_parameter,          // a query parameter name given twice (signed requests)
+    semicolon_in_query,                 // a raw ';' in the query (Go drops such a parameter)
+    connection_names_end_to_end_header, // a Connection token that is not a hop-by-hop header
+    transfer_encoding_on_http10,        // Transfer-Encoding on an HTTP/1.0 request
+    unsupported_transfer_encoding,      // a Transfer-Encoding other than exactly `chunked`
 
     // --- upstream (backends) ---
     no_healthy_backend, // every backend is down or drained

@@ -1,6 +1,8 @@
 // The accept loop of one worker. server.max_connections is process-wide (an atomic shared by
-// every worker's listener): a connection above it still gets a session, which answers one
-// 503 SlowDown S3 error with Connection: close and closes (never a hang or a silent drop).
+// every worker's listener): a connection above it is refused at accept: its session answers
+// one 503 SlowDown S3 error (Retry-After, Connection: close) at once, without reading its
+// request, and closes after a short, bounded lingering close (never a hang, a header read of up
+// to header_read_timeout, or a silent drop).
 // Thread affinity: the worker's thread.
 #pragma once
 

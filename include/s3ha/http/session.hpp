@@ -8,23 +8,30 @@
 // thread.
 #pragma once
 
+#include "s3ha/core/any_stream.hpp"
 #include "s3ha/core/net.hpp"
 #include "s3ha/proxy/proxy_context.hpp"
 
 #include <boost/asio/ssl/context.hpp>
+
+#include <string>
 
 namespace s3ha {
 
 class session {
 public:
     /// tls: the server TLS context when server.tls is on, else nullptr. over_limit: the
-    /// connection exceeds server.max_connections; it gets one 503 SlowDown and is closed.
+    /// connection exceeds server.max_connections; it gets one 503 SlowDown at once, without
+    /// its request being read (after the TLS handshake, if any), then a bounded lingering close.
     session(proxy::proxy_context& ctx, tcp_socket socket, net::ssl::context* tls, bool over_limit);
 
     /// Serves the connection until it closes.
     awaitable<void> run();
 
 private:
+    /// The over_limit answer: 503 SlowDown (Retry-After), each step under a short deadline.
+    awaitable<void> refuse(any_stream& stream, const std::string& conn_id);
+
     proxy::proxy_context& ctx_;
     tcp_socket socket_;
     net::ssl::context* tls_;

@@ -82,9 +82,10 @@ private:
                                               http::response_parser<http::buffer_body>& rp,
                                               bool request_complete, const upstream::backend& b);
     awaitable<bool> respond_error(request_state& st, const error_code& ec);
+    /// Writes ec's S3 error; detail: what it names (in describe_error's detail element).
     awaitable<error_code> write_error(const error_code& ec, std::string_view resource,
                                       std::string_view request_id, unsigned version, bool head,
-                                      bool keep_alive);
+                                      bool keep_alive, std::string_view detail = {});
     void access_log(const request_state& st) const;
 
     proxy_context& ctx_;

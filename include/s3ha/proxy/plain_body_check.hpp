@@ -37,6 +37,10 @@ public:
 
     /// Body bytes fed so far.
     std::uint64_t fed() const noexcept { return fed_; }
+    /// Bytes copied into this object's own storage: only an HTTP-chunked, hashed body is copied
+    /// (its unsent output, the held-back byte included). Once ready() has been drained, at most
+    /// one fed piece plus that byte: memory stays bounded whatever the body's size.
+    std::size_t held_bytes() const noexcept { return copy_.size(); }
 
 private:
     std::optional<std::uint64_t> length_;
@@ -45,7 +49,7 @@ private:
     std::string_view pending_; // known length: the unsent part of the last input
     bool ends_body_ = false;   // pending_ holds the body's last byte
     char held_ = 0;            // a copy of that byte
-    std::string copy_;         // unknown length: output kept across feeds (the held-back byte)
+    std::string copy_;         // unknown length: unsent output kept across feeds (>= the held byte)
     std::size_t copy_pos_ = 0;
     std::uint64_t fed_ = 0;
     bool verified_ = false;

@@ -5,6 +5,7 @@
 
 #include "s3ha/config/config.hpp"
 #include "s3ha/core/any_stream.hpp"
+#include "s3ha/proxy/byte_budget.hpp"
 #include "s3ha/proxy/replay_buffer.hpp"
 #include "s3ha/sigv4/signing_key_cache.hpp"
 #include "s3ha/sigv4/verifier.hpp"
@@ -55,6 +56,9 @@ struct proxy_context {
     /// (replay_buffer_size * replay_budget::k_budget_factor).
     replay_budget body_replay_budget;
     metrics::proxy_metrics* metrics = nullptr; ///< process-wide; nullptr in tests
+    /// What the signed aws-chunked chunks this worker's in-flight requests hold until verified
+    /// may total (server.max_aws_chunk_buffer_per_worker; aws_chunked_transform reserves).
+    byte_budget chunk_buffer_budget;
 
     /// A new request id: 16 upper-case hex digits, unique per process run.
     std::string new_request_id();

@@ -13,6 +13,8 @@
 // Thread affinity: the worker thread (one budget per worker, one buffer per request).
 #pragma once
 
+#include "s3ha/proxy/byte_budget.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,25 +23,12 @@
 namespace s3ha::proxy {
 
 /// The per-worker byte budget that replay buffers reserve from.
-class replay_budget {
+class replay_budget : public byte_budget {
 public:
     /// The budget of a worker: in-flight requests may hold this many times replay_buffer_size.
     static constexpr std::uint64_t k_budget_factor = 4;
 
-    replay_budget() = default;
-    explicit replay_budget(std::uint64_t limit) noexcept : limit_(limit) {}
-
-    /// Reserves n bytes; false (nothing reserved) when the budget would be exceeded.
-    bool try_reserve(std::uint64_t n) noexcept;
-    /// Gives back n bytes reserved earlier.
-    void release(std::uint64_t n) noexcept;
-
-    std::uint64_t held() const noexcept { return held_; }
-    std::uint64_t limit() const noexcept { return limit_; }
-
-private:
-    std::uint64_t limit_ = 0;
-    std::uint64_t held_ = 0;
+    using byte_budget::byte_budget;
 };
 
 class replay_buffer {

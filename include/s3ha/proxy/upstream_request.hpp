@@ -2,16 +2,23 @@
 // inputs (the clock and the signing-key cache are passed in), so every rewriting rule is unit
 // tested without sockets.
 //
-// Rules (RFC 9110 §7.6 for the proxy part, AWS SigV4 pages for the rest):
-//  - hop-by-hop headers and the Connection-named ones are dropped (RFC 9110 §7.6.1), Expect too
-//    (s3ha answers 100-continue itself, RFC 9110 §10.1.1);
+// Rules (RFC 9110 §7.6 for the proxy part, AWS SigV4 pages and sigv4/header_rule.hpp for the
+// rest): the upstream request carries exactly what the client signed, what s3ha sets itself and,
+// unsigned, what the forwarding rule lets through unsigned:
+//  - HTTP/1.1 always, path-style target (/bucket/key?query), the backend's Host;
+//  - hop-by-hop headers and the Connection-named ones are dropped (RFC 9110 §7.6.1; the
+//    Connection tokens were checked to name hop-by-hop headers only), Expect too (s3ha answers
+//    100-continue itself, RFC 9110 §10.1.1), Content-Length and Transfer-Encoding are s3ha's own;
 //  - every client authentication artefact is removed: Authorization, X-Amz-Security-Token and
-//    the presigned X-Amz-* query parameters; every other header and query parameter is kept;
-//  - the target is path-style (/bucket/key?query) and Host is the backend's;
-//  - `Via: 1.1 <pseudonym>` is appended (RFC 9110 §7.6.3);
+//    the presigned X-Amz-* query parameters; every other query parameter is kept as sent;
+//  - a header the client signed is forwarded as sent and signed upstream; one it did not sign is
+//    forwarded unsigned (not in the upstream SignedHeaders), dropped or refused as
+//    sigv4::classify_unsigned_header says (the verifier already refused the refused ones);
+//  - `Via: 1.1 <pseudonym>` is appended (RFC 9110 §7.6.3), unsigned;
 //  - payload headers per mode (below), then the request is signed with the backend's keys
-//    (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html), unless
-//    the request is anonymous (allow_anonymous), which is forwarded unsigned.
+//    (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html) over Host,
+//    the client-signed fields, X-Amz-Date and X-Amz-Content-Sha256; unless the request is
+//    anonymous (allow_anonymous), which is forwarded unsigned.
 //
 // Payload modes (from verified_request::payload):
 //  - sha256: the same hex SHA-256 is signed upstream (the backend verifies the body);
@@ -80,7 +87,8 @@ struct upstream_request {
 };
 
 /// Builds and signs the upstream request. auth == nullptr: an anonymous request (sent unsigned).
-/// Errors: invalid_argument (unsupported x-amz-trailer, bad x-amz-decoded-content-length),
+/// Errors: header_not_signed (a header the forwarding rule refuses: callers check first, to name
+/// it), invalid_argument (unsupported x-amz-trailer, bad x-amz-decoded-content-length),
 /// missing_content_length (decode mode without x-amz-decoded-content-length), not_implemented
 /// (an aws-chunked variant the backend cannot receive), invalid_request (bad target).
 result<upstream_request>

@@ -184,6 +184,8 @@ std::string signature_hex(std::string_view signing_key, std::string_view string_
 /// ISO 8601 basic format in UTC, `YYYYMMDDTHHMMSSZ`, as X-Amz-Date carries it.
 std::string format_amz_date(std::chrono::system_clock::time_point t);
 /// Parses exactly `YYYYMMDDTHHMMSSZ` (a real calendar date, time up to 23:59:59); nullopt else.
-std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_view s);
+/// In whole seconds: every year 0000-9999 fits (system_clock's nanoseconds end in 2262, so
+/// compare with a `now` floored to seconds, never convert the result to nanoseconds).
+std::optional<std::chrono::sys_seconds> parse_amz_date(std::string_view s);
 
 } // namespace s3ha::sigv4

@@ -40,6 +40,15 @@ public:
     /// has been verified; for the unsigned variant bytes as they arrive (the trailer checksum,
     /// checked at the end, covers them). Never called with an empty view.
     virtual void on_data(std::string_view verified_payload) = 0;
+    /// Signed variants: a data chunk of chunk_size (> 0) bytes is about to be held until its
+    /// signature is verified (called after its size line, before any of its data is kept; the
+    /// chunk is released by on_data and forgotten before on_chunk_end). An error fails the body
+    /// with it (sticky) before anything of the chunk is held: a per-worker memory limit says no
+    /// here. Never called for the unsigned variant, which holds nothing. Default: accept.
+    virtual boost::system::error_code on_chunk_start(std::uint64_t chunk_size) {
+        (void)chunk_size;
+        return {};
+    }
     /// After each non-final chunk (after its on_data); signature empty for the unsigned variant.
     virtual void on_chunk_end(std::size_t chunk_size, std::string_view chunk_signature_hex) = 0;
     /// Each trailer (never x-amz-trailer-signature), after its signature and checksum verified,
@@ -100,7 +109,7 @@ private:
     boost::system::error_code fail(boost::system::error_code ec);
     boost::system::error_code step(char c, chunk_sink& out);
     boost::system::error_code on_size_digit(int value);
-    boost::system::error_code on_size_line();
+    boost::system::error_code on_size_line(chunk_sink& out);
     boost::system::error_code on_chunk_complete(chunk_sink& out);
     boost::system::error_code on_trailer_line();
     boost::system::error_code check_trailer_checksum();
@@ -124,7 +133,7 @@ private:
     std::uint64_t remaining_ = 0;
     std::string extension_; // signed: "chunk-signature=<hex>" as received
     std::size_t extension_len_ = 0;
-    std::string chunk_;            // signed: the chunk held until verified
+    std::string chunk_;            // signed: the chunk held until verified (freed once released)
     crypto::sha256_hasher hasher_; // signed: hash of chunk_ as it arrives
     std::string previous_signature_;
 

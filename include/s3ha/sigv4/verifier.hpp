@@ -21,7 +21,11 @@
 //   presigned: X-Amz-Expires > 604800                         -> expires_too_large
 //   presigned: now > X-Amz-Date + X-Amz-Expires, or X-Amz-Date more than 15 min ahead of now
 //                                                             -> request_expired
-//   an x-amz-* header present but not signed (both kinds)     -> access_denied
+//   an unsigned header the forwarding rule refuses (sigv4/header_rule.hpp: x-amz-*,
+//   x-minio-*), both kinds                                    -> header_not_signed
+//   a signed header sent in more than one field               -> duplicate_signed_header
+//   a raw ';' in the query                                    -> semicolon_in_query
+//   a query parameter name given twice (compared decoded)     -> duplicate_query_parameter
 //   header auth: x-amz-content-sha256 missing, repeated, or not 64 hex / UNSIGNED-PAYLOAD /
 //   one of the three STREAMING-* values (also a signed one on a presigned request)
 //                                                             -> invalid_content_sha256
@@ -63,6 +67,11 @@ struct verified_request {
     std::string amz_date;  // YYYYMMDDTHHMMSSZ
     std::string scope;     // date/region/s3/aws4_request
     std::string signature; // hex; the seed signature of an aws-chunked body
+    /// The names the signature covers: lower case, sorted, ';'-separated (SignedHeaders).
+    std::string signed_headers;
+
+    /// True when the signature covers the header `name` (any case).
+    bool signs(std::string_view name) const noexcept;
     /// The 32 raw bytes of the signing key, to verify aws-chunked chunk and trailer signatures;
     /// set for the signed aws-chunked payloads only (STREAMING-AWS4-HMAC-SHA256-*), else empty.
     std::string signing_key;
@@ -87,10 +96,12 @@ public:
     verifier(std::string region, std::unordered_map<std::string, std::string> credentials);
 
     /// Checks req (a header as received; req.target() is the raw request-target) at time now.
-    /// On success returns what later stages need; on failure the errc listed at the top.
+    /// On success returns what later stages need; on failure the errc listed at the top, and,
+    /// when the error names a header or parameter (header_not_signed, duplicate_signed_header,
+    /// duplicate_query_parameter), that name in *detail.
     result<verified_request> verify(const http::request_header<>& req,
                                     std::chrono::system_clock::time_point now,
-                                    signing_key_cache& keys) const;
+                                    signing_key_cache& keys, std::string* detail = nullptr) const;
 
     const std::string& region() const noexcept { return region_; }
 
