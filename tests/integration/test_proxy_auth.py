@@ -44,7 +44,10 @@ def relayed_env(request, tmp_path_factory):
     relay = TcpRelay(backend.host, backend.port)
     bucket = bucket_name(f"auth-{backend.kind}")
     backend.create_bucket(bucket)
-    proxy = S3haProcess([{"backend": backend, "endpoint": relay.endpoint, "aws_chunked": "decode"}],
+    # Lenient checks (as the shared `proxy` fixture's): a slow check on a loaded machine must not
+    # mark the only backend down and turn a positive control into a 503.
+    proxy = S3haProcess([{"backend": backend, "endpoint": relay.endpoint, "aws_chunked": "decode",
+                          "health_check": {"interval": "2s", "timeout": "1500ms", "fall": 3}}],
                         tmp_path_factory.mktemp(f"s3ha-auth-{backend.kind}"), wait_admin=False)
     yield Relayed(backend, proxy, relay, bucket)
     proxy.stop()

@@ -65,9 +65,10 @@ def boundary_env(request, tmp_path_factory):
     relay = TcpRelay(backend.host, backend.port)
     bucket = bucket_name(f"trust-{backend.kind}")
     backend.create_bucket(bucket)
-    # Health checks that a busy machine does not fail: a positive control must not meet a 503.
+    # Lenient checks (as the shared `proxy` fixture's): a slow check on a loaded machine must not
+    # mark the only backend down and turn a positive control into a 503.
     proxy = S3haProcess([{"backend": backend, "endpoint": relay.endpoint, "aws_chunked": "decode",
-                          "health_check": {"interval": "5s", "timeout": "4s", "fall": 5}}],
+                          "health_check": {"interval": "2s", "timeout": "1500ms", "fall": 3}}],
                         tmp_path_factory.mktemp(f"s3ha-trust-{backend.kind}"), wait_admin=False)
     yield Env(backend, proxy, relay, bucket)
     proxy.stop()
