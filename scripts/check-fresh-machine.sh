@@ -16,7 +16,7 @@ if [[ ! -x "$root/usr/bin/apt-get" ]]; then
     debootstrap --variant=minbase bookworm "$root" "$mirror"
 fi
 
-mounts=(proc sys dev dev/pts)
+mounts=(proc sys dev dev/pts dev/shm) # dev/shm: podman (test_container) needs it
 cleanup() {
     for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
         mountpoint -q "$root/${mounts[i]}" && umount "$root/${mounts[i]}" || true
@@ -36,6 +36,8 @@ fi
 mkdir -p "$root/usr/local/share/ca-certificates"
 cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
 cp ~/.npmrc "$root/root/.npmrc" 2>/dev/null || true
+# Its apt settings for the mirror (a snapshot whose Release files may be past Valid-Until).
+cp /etc/apt/apt.conf.d/99artifact-registry "$root/etc/apt/apt.conf.d/" 2>/dev/null || true
 
 rm -rf "$root/root/work" && mkdir -p "$root/root/work"
 git clone -q "$PWD" "$root/root/work/main"

@@ -12,11 +12,17 @@ apt_packages=(
     libboost1.74-dev libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libssl-dev
     zlib1g-dev nlohmann-json3-dev libpugixml-dev libjemalloc-dev catch2 libbenchmark-dev
     clang-format clang-tidy
+    # fuzz targets (scripts/fuzz.sh): clang, libFuzzer and sanitizer runtimes, llvm-symbolizer
+    clang libclang-rt-14-dev llvm
     # integration tests: real S3 servers and real S3 clients
     python3 python3-pytest python3-pytest-timeout python3-boto3 python3-requests python3-yaml
-    awscli s3cmd rclone
+    awscli s3cmd rclone restic
     swift swift-proxy swift-account swift-container swift-object memcached
-    nodejs npm curl ca-certificates procps
+    nodejs npm curl ca-certificates procps openssl
+    # TLS tests (openssl makes the test CA, HAProxy is the https backend); git for
+    # scripts/lint.sh (git ls-files). The benchmark installs its own nginx and wrk (nginx would
+    # start a service on port 80 here).
+    haproxy git
     # container image test (buildah builds, podman + runc run) and deployment file checks
     buildah debootstrap podman prometheus runc
 )

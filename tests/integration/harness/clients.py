@@ -20,6 +20,7 @@ from .env import JS_DIR, clean_env
 AWS_CLI = "/usr/bin/aws"
 S3CMD = "/usr/bin/s3cmd"
 RCLONE = "/usr/bin/rclone"
+RESTIC = "/usr/bin/restic"
 NODE = "/usr/bin/node"
 
 DEFAULT_TIMEOUT = 120.0
@@ -120,6 +121,18 @@ def rclone(endpoint: str, access_key: str, secret_key: str, *args: str, region: 
         cmd = [RCLONE, "--config", str(cfg), "--retries", str(retries),
                "--low-level-retries", str(retries), "--contimeout", "5s", "--timeout", "30s", *args]
         return _run(cmd, clean_env(home=tmp), timeout, cwd)
+
+
+def restic(repository: str, password: str, access_key: str, secret_key: str, *args: str,
+           cache_dir: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT,
+           cwd=None) -> subprocess.CompletedProcess:
+    """`/usr/bin/restic ARGS...` on `repository` (`s3:http://HOST:PORT/BUCKET/PREFIX`): the
+    password, keys and cache folder from the environment only (a scratch HOME, no CA bundle)."""
+    with _Scratch() as tmp:
+        env = clean_env(home=tmp, RESTIC_REPOSITORY=repository, RESTIC_PASSWORD=password,
+                        AWS_ACCESS_KEY_ID=access_key, AWS_SECRET_ACCESS_KEY=secret_key,
+                        RESTIC_CACHE_DIR=str(cache_dir))
+        return _run([RESTIC, *args], env, timeout, cwd)
 
 
 def s3_env(endpoint: str, access_key: str, secret_key: str, region: str = "us-east-1") -> dict[str, str]:

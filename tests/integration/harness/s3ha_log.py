@@ -36,9 +36,14 @@ class AccessLine:
     status: int
     ms: int
     backend: str      # the backend that answered ("" or "-" when none)
+    req: str = ""     # s3ha's request id (the `x-s3ha-request-id` response header)
 
     @property
     def start(self) -> float:
+        """An estimate: s3ha measures `ms` before it writes the line, so a worker preempted in
+        between makes this later than the real start (by the time it waited for a CPU). To
+        know which backend answered a request the client started at a known time, match the
+        client's `x-s3ha-request-id` with `req` instead."""
         return self.end - self.ms / 1000.0
 
 
@@ -74,7 +79,7 @@ def access_lines(log: str | Path, resource_prefix: str = "") -> list[AccessLine]
     for m in _ACCESS.finditer(text):
         if m["resource"].startswith(resource_prefix):
             out.append(AccessLine(_wall(m["ts"]), m["method"], m["resource"], int(m["status"]),
-                                  int(m["ms"]), m["backend"]))
+                                  int(m["ms"]), m["backend"], m["req"]))
     return out
 
 
