@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from urllib.parse import unquote
 
 import pytest
 import requests
@@ -18,8 +17,7 @@ from botocore.exceptions import ClientError
 
 from conftest import bucket_name
 from harness import clients, rawclient, rawhttp
-from harness.relay import TcpRelay
-from harness.s3ha import S3haProcess
+from harness.relayed import RelayedS3ha
 from harness.s3util import (assert_absent_on_backend, assert_not_committed, backend_bytes,
                             backend_head, empty_and_delete, error_code, http_status, sha256)
 from harness.sigv4 import presign_query
@@ -27,36 +25,17 @@ from harness.sigv4 import presign_query
 pytestmark = pytest.mark.s3ha
 
 
-class Relayed:
-    def __init__(self, backend, proxy: S3haProcess, relay: TcpRelay, bucket: str):
-        self.backend, self.proxy, self.relay, self.bucket = backend, proxy, relay, bucket
-
-    def upstream(self, needle: str) -> list[rawhttp.Message]:
-        """Upstream requests whose target contains `needle` (give s3ha a moment to send any)."""
-        time.sleep(0.2)
-        return [m for rec in self.relay.recorded() for m in rawhttp.parse_requests(rec)
-                if needle in unquote(m.target)]
-
-
 @pytest.fixture(scope="module", params=["s3rver", "swift"])
 def relayed_env(request, tmp_path_factory):
     backend = request.getfixturevalue(f"{request.param}_backend")
-    relay = TcpRelay(backend.host, backend.port)
-    bucket = bucket_name(f"auth-{backend.kind}")
-    backend.create_bucket(bucket)
-    # Lenient checks (as the shared `proxy` fixture's): a slow check on a loaded machine must not
-    # mark the only backend down and turn a positive control into a 503.
-    proxy = S3haProcess([{"backend": backend, "endpoint": relay.endpoint, "aws_chunked": "decode",
-                          "health_check": {"interval": "2s", "timeout": "1500ms", "fall": 3}}],
-                        tmp_path_factory.mktemp(f"s3ha-auth-{backend.kind}"), wait_admin=False)
-    yield Relayed(backend, proxy, relay, bucket)
-    proxy.stop()
-    relay.stop()
-    empty_and_delete(backend, bucket)
+    env = RelayedS3ha(backend, tmp_path_factory.mktemp(f"s3ha-auth-{backend.kind}"),
+                      bucket_name(f"auth-{backend.kind}"))
+    yield env
+    env.stop()
 
 
 @pytest.fixture
-def env(request, relayed_env) -> Relayed:
+def env(request, relayed_env) -> RelayedS3ha:
     request.node._harness_shared_s3ha = [relayed_env.proxy]
     return relayed_env
 

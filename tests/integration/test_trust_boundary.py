@@ -13,7 +13,6 @@ import base64
 import datetime as dt
 import hashlib
 import os
-import time
 import zlib
 from urllib.parse import unquote
 
@@ -22,27 +21,21 @@ import requests
 
 from conftest import bucket_name
 from harness import rawclient, rawhttp
-from harness.relay import TcpRelay
-from harness.s3ha import S3haProcess
-from harness.s3util import assert_absent_on_backend, backend_bytes, backend_head, empty_and_delete
+from harness.relayed import RelayedS3ha
+from harness.s3util import assert_absent_on_backend, backend_bytes, backend_head
 from harness.sigv4 import (UNSIGNED_PAYLOAD, parse_authorization, presign_query,
                            verify_request_signature)
 
 pytestmark = pytest.mark.s3ha
 
 
-class Env:
-    def __init__(self, backend, proxy: S3haProcess, relay: TcpRelay, bucket: str):
-        self.backend, self.proxy, self.relay, self.bucket = backend, proxy, relay, bucket
-        self.port = rawhttp.port_of(proxy.endpoint)
-        self.host = rawclient.host_of(proxy.endpoint)
+class Env(RelayedS3ha):
+    """The relayed s3ha, with raw-request helpers for its bucket."""
 
-    def upstream(self, needle: str, settle: float = 0.3) -> list[rawhttp.Message]:
-        """Upstream requests whose decoded target contains `needle` (health checks pass through
-        the relay too). Waits `settle` for anything in flight to be recorded."""
-        time.sleep(settle)
-        return [m for rec in self.relay.recorded() for m in rawhttp.parse_requests(rec)
-                if needle in unquote(m.target)]
+    def __init__(self, backend, workdir, bucket: str):
+        super().__init__(backend, workdir, bucket)
+        self.port = rawhttp.port_of(self.proxy.endpoint)
+        self.host = rawclient.host_of(self.proxy.endpoint)
 
     def sign(self, method: str, key: str, **kw):
         return rawclient.sign_for(self.proxy, method, f"/{self.bucket}/{key}", **kw)
@@ -62,18 +55,10 @@ class Env:
 @pytest.fixture(scope="module", params=["s3rver", "swift"])
 def boundary_env(request, tmp_path_factory):
     backend = request.getfixturevalue(f"{request.param}_backend")
-    relay = TcpRelay(backend.host, backend.port)
-    bucket = bucket_name(f"trust-{backend.kind}")
-    backend.create_bucket(bucket)
-    # Lenient checks (as the shared `proxy` fixture's): a slow check on a loaded machine must not
-    # mark the only backend down and turn a positive control into a 503.
-    proxy = S3haProcess([{"backend": backend, "endpoint": relay.endpoint, "aws_chunked": "decode",
-                          "health_check": {"interval": "2s", "timeout": "1500ms", "fall": 3}}],
-                        tmp_path_factory.mktemp(f"s3ha-trust-{backend.kind}"), wait_admin=False)
-    yield Env(backend, proxy, relay, bucket)
-    proxy.stop()
-    relay.stop()
-    empty_and_delete(backend, bucket)
+    env = Env(backend, tmp_path_factory.mktemp(f"s3ha-trust-{backend.kind}"),
+              bucket_name(f"trust-{backend.kind}"))
+    yield env
+    env.stop()
 
 
 @pytest.fixture
