@@ -1,6 +1,7 @@
 #include "s3ha/http/response_head.hpp"
 
 #include <cstdint>
+#include <limits>
 
 namespace s3ha {
 
@@ -34,6 +35,13 @@ void response_head::on_response_impl(int code, std::string_view reason, int vers
 
 void response_head::on_field_impl(http::field name, std::string_view name_string,
                                   std::string_view value, error_code& ec) {
+    // The limits of Beast's basic_fields (16-bit offsets), which re-parses held, rewritten and
+    // chunked responses from the same bytes: what it cannot take is refused here already.
+    constexpr std::size_t k_max_size = std::numeric_limits<std::uint16_t>::max() - 2;
+    if (name_string.size() > k_max_size || value.size() > k_max_size) {
+        ec = http::error::header_limit;
+        return;
+    }
     fields_.push_back({name, name_string, value});
     ec = {};
 }

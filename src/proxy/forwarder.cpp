@@ -416,7 +416,7 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         // The response header is read as views (response_head: no field copied); a response
         // that is held, rebuilt or chunked gets Beast's full parser, from the same bytes.
         std::optional<response_head> head;
-        std::string_view head_bytes;
+        header_bytes head_bytes;
         auto& upstream = conn->stream();
         // Both parsers of the response header (below) take the same limits.
         auto set_limits = [&](http::basic_parser<false>& p) {
@@ -465,8 +465,12 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         std::optional<http::response_parser<http::buffer_body>> rp;
         auto reparse = [&] {
             set_limits(rp.emplace());
+            // The first parse bounded these bytes. Beast measures header_limit from the first
+            // byte it has not consumed yet, so a header it took in pieces (read_header) may be
+            // longer than the limit allows one taken whole.
+            rp->header_limit(std::numeric_limits<std::uint32_t>::max());
             error_code pec;
-            rp->put(net::buffer(head_bytes.data(), head_bytes.size()), pec);
+            rp->put(net::buffer(head_bytes.bytes.data(), head_bytes.bytes.size()), pec);
             if (!pec && rp->is_header_done()) return true;
             st.log.error("backend {}: its response header did not parse twice: {}", b.name(),
                          pec.message());
@@ -497,7 +501,8 @@ awaitable<forwarder::attempt_result> forwarder::attempt(request_state& st,
         // conditional twice (a double free of attempt_result::reason).
         attempt_result r;
         bool reusable = false;
-        if (!rewrite && streams_as_is(*head) && head->views_within(head_bytes)) {
+        if (!rewrite && streams_as_is(*head) && !head_bytes.moved &&
+            head->views_within(head_bytes.bytes)) {
             r = co_await relay_back(st, *conn, *head, request_complete);
             reusable = head->keep_alive() && !head->need_eof();
         } else {

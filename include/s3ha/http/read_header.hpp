@@ -13,20 +13,32 @@
 
 namespace s3ha {
 
+/// The bytes read_header parsed into the parser.
+struct header_bytes {
+    /// All the header's bytes (status or request line included): consumed from the buffer but
+    /// still in its memory, valid until the buffer is read into again.
+    std::string_view bytes;
+    /// Beast parsed part of the header (the start line, complete fields) before the rest
+    /// arrived, and a read then moved those bytes (into a larger allocation, or to the front of
+    /// the buffer): views the parser handed out before (response_head's) are stale, even when
+    /// they seem to lie within `bytes`.
+    bool moved = false;
+};
+
 /// Parses `buffer` and reads from `stream` until `parser` has the whole header (the body, if
 /// any, stays in `buffer`/the socket). Errors as http::async_read_header's: end_of_stream for a
 /// connection closed before any byte, partial_message for one closed mid-header, the parser's
-/// own (header_limit, bad_*), buffer_overflow when `buffer` is full, and the stream's (timeout).
-/// header_bytes, when given, is set to the header's bytes as parsed: consumed from `buffer` but
-/// still in its memory, valid until `buffer` is read into again.
+/// own (header_limit, bad_*; header_limit also for a field over 65533 bytes, which Beast's
+/// basic_fields refuses by throwing), buffer_overflow when `buffer` is full, and the stream's
+/// (timeout). `parsed`, when given, tells where the header's bytes are (header_bytes).
 template <bool IsRequest>
 awaitable<error_code> read_header(any_stream& stream, beast::flat_buffer& buffer,
                                   http::basic_parser<IsRequest>& parser,
-                                  std::string_view* header_bytes = nullptr);
+                                  header_bytes* parsed = nullptr);
 
-extern template awaitable<error_code>
-read_header<true>(any_stream&, beast::flat_buffer&, http::basic_parser<true>&, std::string_view*);
-extern template awaitable<error_code>
-read_header<false>(any_stream&, beast::flat_buffer&, http::basic_parser<false>&, std::string_view*);
+extern template awaitable<error_code> read_header<true>(any_stream&, beast::flat_buffer&,
+                                                        http::basic_parser<true>&, header_bytes*);
+extern template awaitable<error_code> read_header<false>(any_stream&, beast::flat_buffer&,
+                                                         http::basic_parser<false>&, header_bytes*);
 
 } // namespace s3ha

@@ -55,9 +55,13 @@ class TcpRelay:
     `record_limit` bytes of each connection's client->target stream are kept (0 = none).
     """
 
-    def __init__(self, target_host: str, target_port: int, *, record_limit: int = 16 << 20):
+    def __init__(self, target_host: str, target_port: int, *, record_limit: int = 16 << 20,
+                 downstream_piece: int = 0):
         self.target = (target_host, target_port)
         self.record_limit = record_limit
+        # > 0: target->client bytes are sent in pieces of this size, 5 ms apart (a backend whose
+        # response header arrives in several reads); 0: as received.
+        self.downstream_piece = downstream_piece
         self.connections: list[RelayConnection] = []
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -212,7 +216,14 @@ class TcpRelay:
                 if not data:
                     break
                 self._count(conn, data, up)
-                dst.sendall(data)
+                piece = 0 if up else self.downstream_piece
+                if piece <= 0:
+                    dst.sendall(data)
+                    continue
+                dst.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                for i in range(0, len(data), piece):
+                    dst.sendall(data[i:i + piece])
+                    time.sleep(0.005)
         except OSError:
             pass
         finally:
