@@ -22,6 +22,11 @@ from .process import ManagedProcess, StartupError, start_with_retry, tcp_probe
 
 DEFAULT_HEALTH_CHECK = {"type": "s3", "interval": "1s", "timeout": "500ms", "rise": 1, "fall": 2}
 
+# A sanitizer build of s3ha (scripts/test.sh --sanitize) reports on stderr, i.e. in its log: any
+# such report fails the test that stops the process. The options pass through to s3ha.
+SANITIZER_MARKERS = ("runtime error:", "AddressSanitizer", "LeakSanitizer")
+SANITIZER_ENV = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "ASAN_SYMBOLIZER_PATH")
+
 
 def s3ha_bin() -> Path:
     """The binary under test: $S3HA_BIN, else <repo>/build/s3ha."""
@@ -124,6 +129,7 @@ class S3haProcess:
         self._timeout = timeout
         self._wait_admin = wait_admin  # False: ready once the S3 listener accepts
         self.process: ManagedProcess | None = None
+        self._logs: list[Path] = []  # every log this object's processes wrote
         self.config: dict[str, Any] = {}
         self.config_path: Path | None = None
         if not self.binary.exists():
@@ -140,10 +146,12 @@ class S3haProcess:
     def start(self) -> "S3haProcess":
         def attempt():
             self._generate()
+            sanitizer_env = {k: os.environ[k] for k in SANITIZER_ENV if k in os.environ}
             self.process = ManagedProcess(
                 "s3ha", [self.binary, "--config", self.config_path],
                 self.workdir / f"{self.config_path.stem}.log",
-                env=clean_env(home=self.workdir, **self._env), cwd=self.workdir)
+                env=clean_env(home=self.workdir, **{**sanitizer_env, **self._env}), cwd=self.workdir)
+            self._logs.append(self.process.log_path)
             probes = [tcp_probe("127.0.0.1", _port_of(self.config["server"]["listen"]))]
             if "admin" in self.config and self._wait_admin:
                 probes.append(tcp_probe("127.0.0.1", _port_of(self.config["admin"]["listen"])))
@@ -180,7 +188,20 @@ class S3haProcess:
 
     # -- lifecycle --------------------------------------------------------------------------
     def stop(self, grace: float = 10.0) -> int | None:
-        return self.process.stop(grace) if self.process else None
+        status = self.process.stop(grace) if self.process else None
+        self.assert_no_sanitizer_report()
+        return status
+
+    def assert_no_sanitizer_report(self) -> None:
+        """AssertionError when a log of this s3ha holds an ASan/UBSan/LSan report (LeakSanitizer
+        reports at exit: call after stop())."""
+        for log in dict.fromkeys(self._logs):
+            text = log.read_text(errors="replace") if log.exists() else ""
+            found = [m for m in SANITIZER_MARKERS if m in text]
+            if found:
+                first = min(text.index(m) for m in found)
+                report = "\n".join(text[text.rfind("\n", 0, first) + 1:].splitlines()[:200])
+                raise AssertionError(f"sanitizer report in {log}:\n{report}")
 
     def kill9(self) -> None:
         assert self.process is not None
